@@ -1,0 +1,63 @@
+import type { Role } from './flags.js';
+import type { Secret } from './secret.js';
+
+/** Components `--disable` accepts (upstream's list). */
+export const DISABLEABLE = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server', 'runtimes', 'helm-controller'] as const;
+export type Disableable = (typeof DISABLEABLE)[number];
+
+/**
+ * The one typed configuration, built once by `buildConfig` and passed down. Immutable; secrets
+ * are `Secret`s so the object can be logged or serialized safely.
+ */
+export interface Config {
+  readonly role: Role;
+  readonly rootless: boolean;
+  readonly debug: boolean;
+  /** Config files that were read, in order. */
+  readonly configFiles: readonly string[];
+  readonly dataDir: string;
+  readonly nodeName: string;
+  readonly token: Secret | undefined;
+  readonly listener: ListenerConfig;
+  readonly cluster: ClusterConfig;
+  readonly kubeconfig: KubeconfigConfig;
+  readonly datastore: DatastoreConfig;
+  readonly components: ComponentsConfig;
+}
+
+export interface ListenerConfig {
+  readonly bindAddress: string;
+  readonly httpsPort: number;
+  readonly tlsSans: readonly string[];
+}
+
+export interface ClusterConfig {
+  readonly clusterCidrs: readonly string[];
+  readonly serviceCidrs: readonly string[];
+  readonly clusterDns: readonly string[];
+  readonly clusterDomain: string;
+  readonly nodePortRange: { readonly min: number; readonly max: number };
+}
+
+export interface KubeconfigConfig {
+  readonly path: string;
+  readonly mode: number;
+}
+
+export interface DatastoreConfig {
+  /** Undefined means the embedded SQLite at <data-dir>/server/db/state.db. */
+  readonly endpoint: Secret | undefined;
+  readonly caFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  /** Extra TCP address for the etcd v3 face, beside the unix socket. */
+  readonly etcdListenAddress: string | undefined;
+}
+
+export interface ComponentsConfig {
+  readonly disabled: ReadonlySet<Disableable>;
+  readonly disableAgent: boolean;
+  readonly disableScheduler: boolean;
+  readonly disableCloudController: boolean;
+  readonly disableHelmController: boolean;
+}

@@ -1,0 +1,2 @@
+export type { Runnable } from './runnable.js';
+export { Supervisor, type SupervisorOptions } from './supervisor.js';
