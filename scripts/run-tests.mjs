@@ -5,6 +5,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
+const OUT = process.env.BUILD_DIR ?? 'dist';
 const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
 const only = process.env.TEST_ONLY ?? '';
 function collect(dir, out) {
@@ -16,7 +17,7 @@ function collect(dir, out) {
   }
   return out;
 }
-const files = tiers.flatMap((t) => collect(join('dist', 'test', t), []));
+const files = tiers.flatMap((t) => collect(join(OUT, 'test', t), []));
 if (files.length === 0) {
   console.error(`no test files found for tiers ${tiers.join(', ')}${only ? ` matching "${only}"` : ''}`);
   process.exit(1);

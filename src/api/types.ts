@@ -1,0 +1,109 @@
+/**
+ * The resource catalogue's types: per kind everything the API server, discovery, OpenAPI,
+ * kubectl's table output and the clients need. One entry per resource (plural) per group/version;
+ * the catalogue is the single source from which discovery documents and OpenAPI are generated.
+ */
+
+export interface GroupVersionKind {
+  readonly group: string; // '' for core
+  readonly version: string;
+  readonly kind: string;
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/** A Kubernetes object as JSON (typed access happens in the code that knows the kind). */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+};
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  managedFields?: unknown[];
+  [extra: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** One field problem, rendered as a Status cause {reason, message, field}. */
+export interface FieldError {
+  /** e.g. "metadata.name", "spec.containers[0].image" */
+  readonly field: string;
+  /** FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong */
+  readonly reason: string;
+  /** The text after the field in upstream's message, e.g. 'Required value' or 'Invalid value: "X": must be ...' */
+  readonly message: string;
+}
+
+export interface TableColumn {
+  readonly name: string;
+  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  readonly format: string; // '' | 'name' | ...
+  readonly description: string;
+  /** 0 = default columns; >0 shown only with -o wide. */
+  readonly priority: number;
+}
+
+export interface TableConvertor {
+  readonly columns: readonly TableColumn[];
+  /** Cells in column order; `now` for AGE-style computations. */
+  row(object: KubeObject, now: Date): unknown[];
+}
+
+export interface SubresourceInfo {
+  /** 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy' | 'token' ... */
+  readonly name: string;
+  readonly kind: GroupVersionKind;
+  readonly verbs: readonly Verb[];
+}
+
+export interface ResourceInfo {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly listKind: string;
+  /** Plural resource name, e.g. "deployments". */
+  readonly resource: string;
+  readonly singular: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  readonly verbs: readonly Verb[];
+  readonly subresources: readonly SubresourceInfo[];
+  /** Datastore key prefix segment, as upstream (e.g. "services/specs" for services). */
+  readonly storageResource: string;
+  /** Fields the status subresource owns (top-level key, usually "status"). */
+  readonly hasStatus: boolean;
+  /** OpenAPI definition name of the kind, e.g. "io.k8s.api.apps.v1.Deployment". */
+  readonly definition: string;
+  readonly table?: TableConvertor;
+  /** Extra field selectors beyond metadata.name/metadata.namespace, value extractors. */
+  readonly fieldSelectors?: Readonly<Record<string, (object: KubeObject) => string | undefined>>;
+  /** Fills defaults in place (pod restartPolicy, dnsPolicy, ...). */
+  readonly defaults?: (object: KubeObject) => void;
+  /** Kind-specific validation; `old` is set on update. Common metadata checks are the server's. */
+  readonly validate?: (object: KubeObject, old?: KubeObject) => FieldError[];
+  /** Whether spec changes bump metadata.generation (kinds with a spec and status). */
+  readonly bumpsGeneration: boolean;
+}
