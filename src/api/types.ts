@@ -107,3 +107,21 @@ export interface ResourceInfo {
   /** Whether spec changes bump metadata.generation (kinds with a spec and status). */
   readonly bumpsGeneration: boolean;
 }
+
+/**
+ * Strategic-merge-patch metadata for one position in an object, navigated field by field from the
+ * kind's root (the catalogue builds it from its schemas; the patch engine in
+ * src/apiserver/patch/ consumes it). `mergeKey`/`strategy` describe the field itself when it is a
+ * list (x-kubernetes-patch-merge-key / x-kubernetes-patch-strategy, e.g. containers: name/merge).
+ * Positions the schema does not know answer an empty meta (lists then replace, as upstream does for
+ * fields without patch metadata).
+ */
+export interface PatchMeta {
+  readonly mergeKey?: string;
+  /** 'merge' | 'replace' | 'retainKeys' | 'merge,retainKeys'; absent = replace for lists. */
+  readonly strategy?: string;
+  /** Meta of a field of the object at this position. */
+  field(name: string): PatchMeta;
+  /** Meta of the items when this position is a list (or the values when it is a map). */
+  items(): PatchMeta;
+}
