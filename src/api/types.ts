@@ -120,6 +120,15 @@ export interface PatchMeta {
   readonly mergeKey?: string;
   /** 'merge' | 'replace' | 'retainKeys' | 'merge,retainKeys'; absent = replace for lists. */
   readonly strategy?: string;
+  /**
+   * Server-side apply's view of a list (x-kubernetes-list-type): 'map' lists are keyed by
+   * `listMapKeys` (containers by name; container ports by containerPort+protocol), 'set' lists
+   * hold unique scalars, 'atomic' lists are owned whole. Absent: derived from mergeKey/strategy.
+   */
+  readonly listType?: 'atomic' | 'set' | 'map';
+  readonly listMapKeys?: readonly string[];
+  /** 'map' for free-form maps (labels, data, nodeSelector): SSA owns each key and the map itself. */
+  readonly mapType?: 'granular' | 'atomic';
   /** Meta of a field of the object at this position. */
   field(name: string): PatchMeta;
   /** Meta of the items when this position is a list (or the values when it is a map). */
