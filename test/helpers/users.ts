@@ -1,0 +1,56 @@
+/**
+ * Throwaway Unix users for tests that need a non-root user (rootless mode). Created with
+ * `useradd -m` (Debian then adds /etc/subuid and /etc/subgid ranges), removed with every process
+ * they still run when the test ends.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+
+export interface TestUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  /** argv prefix that runs a command as this user with a login-like environment. */
+  readonly runAs: readonly string[];
+}
+
+interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
+export function createTestUser(t: Cleanup, prefix = 'k3st'): TestUser {
+  if (process.getuid?.() !== 0) throw new Error('creating a test user needs root');
+  const name = `${prefix}${randomBytes(3).toString('hex')}`;
+  execFileSync('useradd', ['-m', '-s', '/bin/sh', name], { stdio: 'pipe' });
+  t.after(() => removeTestUser(name));
+  const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', name]).toString().trim());
+  const home = `/home/${name}`;
+  return { name, uid, gid, home, runAs: ['runuser', '-u', name, '--', 'env', `HOME=${home}`, `USER=${name}`, `LOGNAME=${name}`] };
+}
+
+function removeTestUser(name: string): void {
+  try {
+    execFileSync('pkill', ['-KILL', '-u', name], { stdio: 'ignore' });
+  } catch {
+    // no processes left: fine
+  }
+  for (let i = 0; i < 20; i++) {
+    try {
+      execFileSync('userdel', ['-r', '-f', name], { stdio: 'pipe' });
+      return;
+    } catch {
+      execFileSync('sleep', ['0.1']);
+    }
+  }
+}
+
+/** Why rootless namespaces cannot work on this host, or undefined when they can. */
+export function rootlessPrerequisiteProblem(user: TestUser): string | undefined {
+  const tunMode = statSync('/dev/net/tun').mode & 0o777;
+  if ((tunMode & 0o006) !== 0o006) return `/dev/net/tun is mode ${tunMode.toString(8)}: run ./install.sh (it makes it 0666)`;
+  if (!readFileSync('/etc/subuid', 'utf8').split('\n').some((l) => l.startsWith(`${user.name}:`))) return `no /etc/subuid range for ${user.name}`;
+  return undefined;
+}
