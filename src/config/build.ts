@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { flagSpec, type FlagSpec, type Role } from './flags.js';
 import { ipv4HostBitsZero, ipv4InCidr, ipv4Nth, parseCidr } from './net.js';
 import { resolveValues, type ResolvedValues } from './resolve.js';
+import { rootlessConfig } from './rootless.js';
 import { Secret } from './secret.js';
 import { configFilesFor, readConfigFiles, readEnvironment, type RawSettings, type RawValue } from './sources.js';
 import {
@@ -71,6 +72,8 @@ export function buildConfig(input: BuildInput): Config {
   return {
     role: input.role,
     rootless,
+    // K3S_ROOTLESS_* are only read (and validated) when running rootless.
+    rootlessSettings: rootlessConfig(rootless ? input.env : {}, dataDir),
     debug: v.bool('debug'),
     configFiles: files,
     dataDir,

@@ -12,6 +12,8 @@ export type Disableable = (typeof DISABLEABLE)[number];
 export interface Config {
   readonly role: Role;
   readonly rootless: boolean;
+  /** K3S_ROOTLESS_* settings; meaningful when `rootless` is true. */
+  readonly rootlessSettings: RootlessConfig;
   readonly debug: boolean;
   /** Config files that were read, in order. */
   readonly configFiles: readonly string[];
@@ -60,4 +62,16 @@ export interface ComponentsConfig {
   readonly disableScheduler: boolean;
   readonly disableCloudController: boolean;
   readonly disableHelmController: boolean;
+}
+
+export interface RootlessConfig {
+  readonly mtu: number;
+  readonly cidr: string;
+  /** 'auto': on when the node has IPv6 addresses (dual-stack). */
+  readonly enableIPv6: boolean | 'auto';
+  readonly portDriver: 'builtin' | 'slirp4netns';
+  readonly disableHostLoopback: boolean;
+  readonly copyUpDirs: readonly string[];
+  /** rootlesskit's state dir: <data-dir>/rootless. */
+  readonly stateDir: string;
 }
