@@ -1,0 +1,4 @@
+/** The resource catalogue: what the API serves, and everything derived from it. */
+export { Catalogue, type APIGroupInfo } from './catalogue.js';
+export { builtinResources, definitionName, SCALE_KIND } from './resources/index.js';
+export type * from './types.js';

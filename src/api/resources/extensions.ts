@@ -1,0 +1,58 @@
+/**
+ * The API's own extension points: CRDs, aggregated API services and admission configuration.
+ * Stored and served; whether anything acts on them is the API server's business.
+ */
+import type { ResourceInfo } from '../types.js';
+import { groupVersion, status } from './define.js';
+
+const EXT = ['api-extensions'];
+
+export function admissionregistrationResources(): ResourceInfo[] {
+  return groupVersion('admissionregistration.k8s.io', 'v1', [
+    { kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true },
+    {
+      kind: 'ValidatingAdmissionPolicy',
+      resource: 'validatingadmissionpolicies',
+      namespaced: false,
+      categories: EXT,
+      subresources: [status],
+      bumpsGeneration: true,
+    },
+    {
+      kind: 'ValidatingAdmissionPolicyBinding',
+      resource: 'validatingadmissionpolicybindings',
+      namespaced: false,
+      categories: EXT,
+      bumpsGeneration: true,
+    },
+    { kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true },
+  ]);
+}
+
+export function apiextensionsResources(): ResourceInfo[] {
+  return groupVersion('apiextensions.k8s.io', 'v1', [
+    {
+      kind: 'CustomResourceDefinition',
+      resource: 'customresourcedefinitions',
+      namespaced: false,
+      shortNames: ['crd', 'crds'],
+      categories: EXT,
+      storage: 'apiextensions.k8s.io/customresourcedefinitions',
+      subresources: [status],
+      bumpsGeneration: true,
+    },
+  ]);
+}
+
+export function apiregistrationResources(): ResourceInfo[] {
+  return groupVersion('apiregistration.k8s.io', 'v1', [
+    {
+      kind: 'APIService',
+      resource: 'apiservices',
+      namespaced: false,
+      categories: EXT,
+      storage: 'apiregistration.k8s.io/apiservices',
+      subresources: [status],
+    },
+  ]);
+}

@@ -1,0 +1,25 @@
+/** networking.k8s.io/v1 and discovery.k8s.io/v1: how traffic reaches pods. */
+import type { ResourceInfo } from '../types.js';
+import { groupVersion, status } from './define.js';
+
+export function networkingResources(): ResourceInfo[] {
+  return groupVersion('networking.k8s.io', 'v1', [
+    { kind: 'IngressClass', resource: 'ingressclasses', namespaced: false },
+    {
+      kind: 'Ingress',
+      resource: 'ingresses',
+      namespaced: true,
+      shortNames: ['ing'],
+      storage: 'ingress',
+      subresources: [status],
+      bumpsGeneration: true,
+    },
+    { kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true, shortNames: ['netpol'], bumpsGeneration: true },
+  ]);
+}
+
+export function discoveryResources(): ResourceInfo[] {
+  return groupVersion('discovery.k8s.io', 'v1', [
+    { kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true },
+  ]);
+}

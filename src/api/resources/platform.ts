@@ -1,0 +1,68 @@
+/**
+ * The smaller groups a single-node cluster uses: events, autoscaling, policy, coordination,
+ * scheduling, node and flowcontrol.
+ */
+import type { ResourceInfo } from '../types.js';
+import { EVENT_FIELD_SELECTORS } from './core.js';
+import { groupVersion, status } from './define.js';
+
+export function eventsResources(): ResourceInfo[] {
+  // Same storage as core v1 events: one object, two API shapes.
+  return groupVersion('events.k8s.io', 'v1', [
+    { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS },
+  ]);
+}
+
+export function autoscalingResources(): ResourceInfo[] {
+  return groupVersion('autoscaling', 'v2', [
+    {
+      kind: 'HorizontalPodAutoscaler',
+      resource: 'horizontalpodautoscalers',
+      namespaced: true,
+      shortNames: ['hpa'],
+      categories: ['all'],
+      subresources: [status],
+      bumpsGeneration: true,
+    },
+  ]);
+}
+
+export function policyResources(): ResourceInfo[] {
+  return groupVersion('policy', 'v1', [
+    {
+      kind: 'PodDisruptionBudget',
+      resource: 'poddisruptionbudgets',
+      namespaced: true,
+      shortNames: ['pdb'],
+      subresources: [status],
+      bumpsGeneration: true,
+    },
+  ]);
+}
+
+export function coordinationResources(): ResourceInfo[] {
+  return groupVersion('coordination.k8s.io', 'v1', [{ kind: 'Lease', resource: 'leases', namespaced: true }]);
+}
+
+export function schedulingResources(): ResourceInfo[] {
+  return groupVersion('scheduling.k8s.io', 'v1', [
+    { kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'] },
+  ]);
+}
+
+export function nodeResources(): ResourceInfo[] {
+  return groupVersion('node.k8s.io', 'v1', [{ kind: 'RuntimeClass', resource: 'runtimeclasses', namespaced: false }]);
+}
+
+export function flowcontrolResources(): ResourceInfo[] {
+  return groupVersion('flowcontrol.apiserver.k8s.io', 'v1', [
+    { kind: 'FlowSchema', resource: 'flowschemas', namespaced: false, subresources: [status], bumpsGeneration: true },
+    {
+      kind: 'PriorityLevelConfiguration',
+      resource: 'prioritylevelconfigurations',
+      namespaced: false,
+      subresources: [status],
+      bumpsGeneration: true,
+    },
+  ]);
+}
