@@ -57,7 +57,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'log', short: 'l', kind: 'string', roles: SA, description: 'Log to file', supported: false, group: 'logging' },
   { name: 'alsologtostderr', kind: 'bool', roles: SA, default: false, description: 'Log to standard error as well as file (if set)', supported: false, group: 'logging' },
   { name: 'data-dir', short: 'd', kind: 'string', roles: SA, default: '/var/lib/rancher/k3s', description: 'Folder to hold state (rootless: ${HOME}/.rancher/k3s)', supported: true, group: 'general' },
-  { name: 'rootless', kind: 'bool', roles: SA, default: false, description: 'Run rootless', supported: false, group: 'experimental' },
+  { name: 'rootless', kind: 'bool', roles: SA, default: false, description: 'Run rootless: the whole node inside a rootlesskit + slirp4netns user namespace (see docs/rootless.md)', supported: true, group: 'general' },
 
   // listener
   { name: 'bind-address', kind: 'string', roles: SA, default: '0.0.0.0', description: 'k3s bind address', supported: true, group: 'listener' },

@@ -3,16 +3,23 @@
  */
 import { ConfigError, type Config } from '../config/index.js';
 import { logger } from '../log/index.js';
+import { PortForwarder, UNPRIVILEGED_PORT_START_ENV } from '../rootless/index.js';
 import { Supervisor } from './supervisor.js';
 
 export async function runServer(config: Config): Promise<number> {
-  if (config.rootless) {
-    throw new ConfigError('--rootless is not supported yet by this k3s');
-  }
   if (!config.components.disableAgent) {
     throw new ConfigError('the agent (kubelet) is not supported yet by this k3s: run the control plane alone with "k3s server --disable-agent"');
   }
   const supervisor = new Supervisor();
-  logger('server').info({ dataDir: config.dataDir, configFiles: config.configFiles }, 'starting k3s server');
+  logger('server').info({ dataDir: config.dataDir, configFiles: config.configFiles, rootless: config.rootless }, 'starting k3s server');
+  if (config.rootless) supervisor.add(rootlessPorts(config));
   return supervisor.run();
+}
+
+/** Inside the rootless namespaces: the API server port is reachable on the host through rootlesskit. */
+function rootlessPorts(config: Config): PortForwarder {
+  const stateDir = process.env.ROOTLESSKIT_STATE_DIR;
+  if (!stateDir) throw new ConfigError('internal: rootless server started outside rootlesskit (ROOTLESSKIT_STATE_DIR unset)');
+  const apiForward = { proto: 'tcp' as const, port: config.listener.httpsPort, hostIP: config.listener.bindAddress, owner: 'API server' };
+  return new PortForwarder(stateDir, [apiForward], Number(process.env[UNPRIVILEGED_PORT_START_ENV] ?? '1024'));
 }

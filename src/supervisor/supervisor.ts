@@ -49,7 +49,11 @@ export class Supervisor {
         log.info({ runnable: runnable.name, ms: Math.round(performance.now() - t0) }, 'ready');
       }
       if (!this.#controller.signal.aborted) {
+        // Hold the event loop open until told to stop: a server whose components are all idle
+        // must keep running, not exit because no handle happens to be active.
+        const keepAlive = setInterval(() => undefined, 1 << 30);
         await new Promise<void>((resolve) => this.#controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+        clearInterval(keepAlive);
       }
     } catch (err) {
       log.error({ err }, 'startup failed');

@@ -54,3 +54,18 @@ export function rootlessPrerequisiteProblem(user: TestUser): string | undefined 
   if (!readFileSync('/etc/subuid', 'utf8').split('\n').some((l) => l.startsWith(`${user.name}:`))) return `no /etc/subuid range for ${user.name}`;
   return undefined;
 }
+
+/**
+ * The k3s command line a test user can run: the build under test when the user can read it
+ * (the checkout's ancestors are traversable), else the installed k3s (install.sh puts the same
+ * build world-readable under /usr/local/lib/k3s) — a checkout under /root is not reachable for
+ * other users.
+ */
+export function k3sCommandFor(user: TestUser, k3sBin: string): string[] {
+  try {
+    execFileSync('runuser', ['-u', user.name, '--', 'test', '-r', k3sBin], { stdio: 'ignore' });
+    return [process.execPath, k3sBin];
+  } catch {
+    return ['/usr/local/bin/k3s'];
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Keeps rootlesskit's port forwards equal to what the cluster wants exposed on the host: the
+ * API server port always, and later the ports of LoadBalancer/NodePort Services. Runs in the
+ * child (inside the namespaces) and talks to rootlesskit over $ROOTLESSKIT_STATE_DIR/api.sock.
+ * Every forward of this rootlesskit instance is ours, so forwards nobody wants any more (for
+ * example from before a restart) are removed: the set is resynced, not appended to.
+ */
+import { join } from 'node:path';
+import { RootlessKitApiError, RootlessKitClient, type PortProto, type PortSpec } from '../../rootlesskit/index.js';
+import { logger, type Logger } from '../log/index.js';
+import type { Runnable } from '../supervisor/index.js';
+
+export interface Forward {
+  readonly proto: 'tcp' | 'udp';
+  /** The port inside the namespaces. */
+  readonly port: number;
+  /** Host address, undefined = all addresses. */
+  readonly hostIP?: string;
+  /** Why it exists, for logs and errors (e.g. "API server", "service default/web"). */
+  readonly owner: string;
+}
+
+/**
+ * The host port for a port inside: ports below the host's unprivileged port start (1024 by
+ * default) cannot be bound by a user, so they move to 10000+port, as upstream k3s does.
+ */
+export function hostPortFor(port: number, unprivilegedPortStart: number): number {
+  return port < unprivilegedPortStart ? 10000 + port : port;
+}
+
+/** The host's net.ipv4.ip_unprivileged_port_start, passed by the launcher (sysctls are per network namespace). */
+export const UNPRIVILEGED_PORT_START_ENV = '_K3S_ROOTLESS_UNPRIVILEGED_PORT_START';
+
+export class PortForwarder implements Runnable {
+  readonly name = 'rootless-ports';
+  readonly #client: RootlessKitClient;
+  #desired: Forward[];
+  #log: Logger | undefined;
+  #running: Promise<void> = Promise.resolve();
+
+  constructor(
+    stateDir: string,
+    initial: readonly Forward[],
+    private readonly unprivilegedPortStart: number,
+  ) {
+    this.#client = new RootlessKitClient(join(stateDir, 'api.sock'));
+    this.#desired = [...initial];
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.#log = logger('rootless-ports');
+    await this.reconcile();
+    signal.addEventListener('abort', () => void this.#removeAll(), { once: true });
+  }
+
+  /** Replaces the wanted set (called as Services change) and reconciles. */
+  setForwards(forwards: readonly Forward[]): Promise<void> {
+    this.#desired = [...forwards];
+    // Serialize reconciles so two quick changes never race on the same port.
+    this.#running = this.#running.then(() => this.reconcile());
+    return this.#running;
+  }
+
+  /** Host port a forward lands on. */
+  hostPort(forward: Pick<Forward, 'port'>): number {
+    return hostPortFor(forward.port, this.unprivilegedPortStart);
+  }
+
+  async reconcile(): Promise<void> {
+    const wanted = new Map(this.#desired.map((f) => [key(f.proto, f.hostIP, this.hostPort(f), f.port), f]));
+    const current = await this.#client.listPorts();
+    for (const status of current) {
+      const k = key(protoOf(status.spec.proto), status.spec.parentIP, status.spec.parentPort, status.spec.childPort);
+      if (wanted.has(k)) wanted.delete(k);
+      else {
+        await this.#client.removePort(status.id);
+        this.#log?.info({ port: status.spec.parentPort, proto: status.spec.proto }, 'removed stale port forward');
+      }
+    }
+    for (const forward of wanted.values()) {
+      const spec: PortSpec = {
+        proto: forward.proto as PortProto,
+        parentPort: this.hostPort(forward),
+        childPort: forward.port,
+        ...(forward.hostIP && forward.hostIP !== '0.0.0.0' ? { parentIP: forward.hostIP } : {}),
+      };
+      try {
+        await this.#client.addPort(spec);
+      } catch (err) {
+        throw new Error(describeAddFailure(forward, spec, err), { cause: err });
+      }
+      this.#log?.info({ hostPort: spec.parentPort, port: forward.port, proto: forward.proto, owner: forward.owner }, 'forwarding host port into the rootless namespace');
+    }
+  }
+
+  async #removeAll(): Promise<void> {
+    try {
+      for (const status of await this.#client.listPorts()) await this.#client.removePort(status.id);
+    } catch {
+      // rootlesskit is going away with us; its forwards die with it
+    }
+  }
+}
+
+function protoOf(proto: string): 'tcp' | 'udp' {
+  return proto.startsWith('udp') ? 'udp' : 'tcp';
+}
+
+function key(proto: string, hostIP: string | undefined, hostPort: number, port: number): string {
+  return `${protoOf(proto)}/${hostIP && hostIP !== '0.0.0.0' ? hostIP : '*'}:${hostPort}->${port}`;
+}
+
+function describeAddFailure(forward: Forward, spec: PortSpec, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof RootlessKitApiError && /address already in use/.test(message)) {
+    return `host port ${spec.parentPort}/${forward.proto} for the ${forward.owner} is already in use on the host: stop what listens there, or choose another port (for the API server: --https-listen-port)`;
+  }
+  return `cannot forward host port ${spec.parentPort}/${forward.proto} for the ${forward.owner}: ${message}`;
+}

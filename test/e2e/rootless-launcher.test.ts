@@ -1,0 +1,81 @@
+/**
+ * `k3s server --rootless` as a real unprivileged user: rootlesskit + slirp4netns come up, the
+ * K3S_ROOTLESS_* settings take effect inside the namespaces, the API server port is forwarded
+ * to the host, a second instance is refused, and SIGTERM leaves nothing behind.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { RootlessKitClient } from '../../rootlesskit/index.js';
+import { freePort, K3S_BIN, run, spawnTracked, waitFor } from '../helpers/index.js';
+import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem, type TestUser } from '../helpers/users.js';
+
+function userProcesses(user: TestUser): string[] {
+  try {
+    return execFileSync('ps', ['-u', user.name, '-o', 'pid=,comm=']).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+describe('k3s server --rootless', () => {
+  test('comes up in rootlesskit with the K3S_ROOTLESS_* settings, forwards the API port, and stops cleanly', async (t) => {
+    const user = createTestUser(t);
+    assert.equal(rootlessPrerequisiteProblem(user), undefined);
+    const port = await freePort();
+    const env = ['K3S_ROOTLESS_MTU=1400', 'K3S_ROOTLESS_CIDR=10.77.0.0/16', 'K3S_ROOTLESS_PORT_DRIVER=slirp4netns'];
+    const k3s = k3sCommandFor(user, K3S_BIN);
+    const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]);
+    const stateDir = join(user.home, '.rancher/k3s/rootless');
+    await waitFor('the API port forward', () => server.output().includes('forwarding host port'), 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${server.output()}`);
+    });
+
+    const info = await new RootlessKitClient(join(stateDir, 'api.sock')).info();
+    assert.equal(info.portDriver?.driver, 'slirp4netns');
+    assert.equal(info.networkDriver?.childIP, '10.77.0.100');
+    const childPid = readFileSync(join(stateDir, 'child_pid'), 'utf8').trim();
+    const link = await run('runuser', ['-u', user.name, '--', 'nsenter', '-t', childPid, '-U', '--preserve-credentials', '-n', 'ip', '-o', 'link', 'show', 'tap0']);
+    assert.match(link.stdout, /mtu 1400/, link.stderr);
+    assert.ok(await canConnect(port), 'the API server port is open on the host');
+
+    const second = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(await freePort())]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /already running with data dir .*\.rancher\/k3s/);
+
+    server.child.kill('SIGTERM');
+    const code = await server.exited;
+    assert.ok(code === 0 || code === 143, `exit code ${code}\n${server.output()}`);
+    await waitFor('every process of the user to be gone', () => userProcesses(user).length === 0, 10_000).catch(() => {
+      throw new Error(`left running: ${userProcesses(user).join(', ')}`);
+    });
+    assert.equal(await canConnect(port), false, 'the forwarded port is closed after shutdown');
+  });
+
+  test('says what is wrong, and exits 1, for bad settings and for root', async (t) => {
+    const user = createTestUser(t);
+    const asUser = (env: string[], ...args: string[]) =>
+      run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', ...args]);
+    const mtu = await asUser(['K3S_ROOTLESS_MTU=9'], '--https-listen-port', String(await freePort()));
+    assert.equal(mtu.code, 1);
+    assert.match(mtu.stderr, /K3S_ROOTLESS_MTU="9": must be between 1280 and 65520/);
+    const driver = await asUser(['K3S_ROOTLESS_PORT_DRIVER=vpnkit']);
+    assert.match(driver.stderr, /K3S_ROOTLESS_PORT_DRIVER="vpnkit"/);
+    const root = await run(process.execPath, [K3S_BIN, 'server', '--rootless', '--disable-agent']);
+    assert.equal(root.code, 1);
+    assert.match(root.stderr, /--rootless cannot run as root/);
+  });
+});
