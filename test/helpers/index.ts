@@ -4,7 +4,7 @@
  * (t.after) so nothing outlives the test that started it.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,8 +14,15 @@ import { fileURLToPath } from 'node:url';
 export const BUILD_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The compiled k3s CLI entry point. */
 export const K3S_BIN = join(BUILD_ROOT, 'src/cli/main.js');
-/** The repository checkout (for install.sh, units/, fixtures). */
-export const REPO_ROOT = resolve(BUILD_ROOT, '..');
+/** The repository checkout (for install.sh, units/, fixtures): the nearest parent with install.sh. */
+export const REPO_ROOT = findRepoRoot(BUILD_ROOT);
+
+function findRepoRoot(from: string): string {
+  for (let dir = resolve(from, '..'); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'install.sh')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no checkout (install.sh + package.json) above ${from}`);
+  }
+}
 
 interface Cleanup {
   after(fn: () => unknown): void;
