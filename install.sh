@@ -179,6 +179,7 @@ unit_text() {
 }
 
 step_units() {
+  mkdir -p "$STATE_DIR" && printf '%s\n' "$EXEC_ARGS" > "$STATE_DIR/exec"
   install_file "$SYSTEMD_DIR/k3s.service" "$(unit_text k3s.service)" 644 "$SYSTEMD_DIR/k3s.service"
   install_file "$SYSTEMD_DIR/k3s-agent.service" "$(unit_text k3s-agent.service)" 644 "$SYSTEMD_DIR/k3s-agent.service"
   install_file "$USER_UNIT_DIR/k3s-rootless.service" "$(unit_text k3s-rootless.service)" 644 "$USER_UNIT_DIR/k3s-rootless.service (systemctl --user)"
@@ -213,16 +214,18 @@ step_rootless_user() {
 
 server_pid() { local p; p="$(cat "$PID_FILE" 2>/dev/null || true)"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"; }
 
-# The kubeconfig the service's server writes: --write-kubeconfig/-o in INSTALL_K3S_EXEC, else the default.
-kubeconfig_path() {
+# The value of a flag in the service's arguments ($1 long form, $2 short form), else $3.
+exec_flag() {
   local prev="" a
   for a in $EXEC_ARGS; do
-    case "$prev" in --write-kubeconfig|-o) echo "$a"; return ;; esac
-    case "$a" in --write-kubeconfig=*) echo "${a#*=}"; return ;; esac
+    case "$prev" in "$1"|"$2") echo "$a"; return ;; esac
+    case "$a" in "$1"=*) echo "${a#*=}"; return ;; esac
     prev="$a"
   done
-  echo /etc/rancher/k3s/k3s.yaml
+  echo "$3"
 }
+kubeconfig_path() { exec_flag --write-kubeconfig -o /etc/rancher/k3s/k3s.yaml; }
+data_dir_path() { exec_flag --data-dir -d /var/lib/rancher/k3s; }
 
 step_start() {
   if [ "$SKIP_START" = true ]; then same "server not started (--no-start)"; return; fi
@@ -295,8 +298,11 @@ do_uninstall() {
   rm -f "$SYSTEMD_DIR/k3s.service" "$SYSTEMD_DIR/k3s-agent.service" "$USER_UNIT_DIR/k3s-rootless.service"
   has_systemd && systemctl daemon-reload
   rm -f "$BIN_DIR/k3s" "$BIN_DIR/k3s-killall.sh" "$BIN_DIR/k3s-uninstall.sh" "$UDEV_RULE"
-  # Data and configuration, as upstream's k3s-uninstall.sh removes them.
-  rm -rf /var/lib/rancher/k3s /etc/rancher/k3s "$RUN_DIR"
+  # Data and configuration of the installed service, as upstream's k3s-uninstall.sh removes them.
+  [ -f "$STATE_DIR/exec" ] && EXEC_ARGS="$(cat "$STATE_DIR/exec")"
+  local kubeconfig; kubeconfig="$(kubeconfig_path)"
+  rm -rf "$(data_dir_path)" "$kubeconfig" "$RUN_DIR"
+  case "$kubeconfig" in /etc/rancher/k3s/*) rm -rf /etc/rancher/k3s ;; esac
   rmdir /var/lib/rancher /etc/rancher 2>/dev/null || true
   local line user range
   while read -r user range; do
