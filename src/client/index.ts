@@ -1,0 +1,5 @@
+/** The API client: one interface (types.ts), loopback and HTTPS implementations, informers, work queues. */
+export * from './types.js';
+export { HttpsClient, httpsClientFromKubeconfig, type HttpsClientOptions } from './https-client.js';
+export { Informer, objectKey, splitKey, type InformerHandlers, type InformerOptions } from './informer.js';
+export { WorkQueue, type BackoffOptions, type Reconcile } from './work-queue.js';
