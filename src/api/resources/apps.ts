@@ -2,12 +2,14 @@
 import type { ResourceInfo } from '../types.js';
 import { groupVersion, scale, status } from './define.js';
 import { selectors } from './field-selectors.js';
+import { controllerRevisionTable, cronJobTable, daemonSetTable, deploymentTable, jobTable, replicaSetTable, statefulSetTable } from '../tables/index.js';
 
 export function appsResources(): ResourceInfo[] {
   return groupVersion('apps', 'v1', [
-    { kind: 'ControllerRevision', resource: 'controllerrevisions', namespaced: true },
+    { kind: 'ControllerRevision', resource: 'controllerrevisions', namespaced: true, table: controllerRevisionTable },
     {
       kind: 'DaemonSet',
+      table: daemonSetTable,
       resource: 'daemonsets',
       namespaced: true,
       shortNames: ['ds'],
@@ -17,6 +19,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'Deployment',
+      table: deploymentTable,
       resource: 'deployments',
       namespaced: true,
       shortNames: ['deploy'],
@@ -26,6 +29,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'ReplicaSet',
+      table: replicaSetTable,
       resource: 'replicasets',
       namespaced: true,
       shortNames: ['rs'],
@@ -36,6 +40,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'StatefulSet',
+      table: statefulSetTable,
       resource: 'statefulsets',
       namespaced: true,
       shortNames: ['sts'],
@@ -50,6 +55,7 @@ export function batchResources(): ResourceInfo[] {
   return groupVersion('batch', 'v1', [
     {
       kind: 'CronJob',
+      table: cronJobTable,
       resource: 'cronjobs',
       namespaced: true,
       shortNames: ['cj'],
@@ -59,6 +65,7 @@ export function batchResources(): ResourceInfo[] {
     },
     {
       kind: 'Job',
+      table: jobTable,
       resource: 'jobs',
       namespaced: true,
       categories: ['all'],

@@ -4,6 +4,7 @@
  */
 import type { ResourceInfo } from '../types.js';
 import { CREATE_ONLY, groupVersion, status } from './define.js';
+import { certificateSigningRequestTable } from '../tables/index.js';
 
 export function authenticationResources(): ResourceInfo[] {
   return groupVersion('authentication.k8s.io', 'v1', [
@@ -25,6 +26,7 @@ export function certificatesResources(): ResourceInfo[] {
   return groupVersion('certificates.k8s.io', 'v1', [
     {
       kind: 'CertificateSigningRequest',
+      table: certificateSigningRequestTable,
       resource: 'certificatesigningrequests',
       namespaced: false,
       shortNames: ['csr'],

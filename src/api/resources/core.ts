@@ -2,6 +2,7 @@
 import type { GroupVersionKind, KubeObject, ResourceInfo } from '../types.js';
 import { CREATE_ONLY, CRUD, PROXY_VERBS, READ_ONLY, groupVersion, scale, status } from './define.js';
 import { fieldAt, selectors } from './field-selectors.js';
+import { componentStatusTable, configMapTable, endpointsTable, eventTable, namespaceTable, nodeTable, persistentVolumeClaimTable, persistentVolumeTable, podTable, podTemplateTable, replicationControllerTable, resourceQuotaTable, secretTable, serviceAccountTable, serviceTable } from '../tables/index.js';
 
 const v1 = (kind: string): GroupVersionKind => ({ group: '', version: 'v1', kind });
 
@@ -25,13 +26,14 @@ export const EVENT_FIELD_SELECTORS = {
 export function coreResources(): ResourceInfo[] {
   return groupVersion('', 'v1', [
     { kind: 'Binding', resource: 'bindings', namespaced: true, verbs: CREATE_ONLY },
-    { kind: 'ComponentStatus', resource: 'componentstatuses', namespaced: false, shortNames: ['cs'], verbs: READ_ONLY },
-    { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'] },
-    { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'], storage: 'services/endpoints' },
-    { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS },
+    { kind: 'ComponentStatus', resource: 'componentstatuses', namespaced: false, shortNames: ['cs'], verbs: READ_ONLY, table: componentStatusTable },
+    { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'], table: configMapTable },
+    { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'], storage: 'services/endpoints', table: endpointsTable },
+    { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS, table: eventTable },
     { kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'] },
     {
       kind: 'Namespace',
+      table: namespaceTable,
       resource: 'namespaces',
       namespaced: false,
       shortNames: ['ns'],
@@ -41,6 +43,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Node',
+      table: nodeTable,
       resource: 'nodes',
       namespaced: false,
       shortNames: ['no'],
@@ -50,6 +53,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'PersistentVolumeClaim',
+      table: persistentVolumeClaimTable,
       resource: 'persistentvolumeclaims',
       namespaced: true,
       shortNames: ['pvc'],
@@ -57,6 +61,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'PersistentVolume',
+      table: persistentVolumeTable,
       resource: 'persistentvolumes',
       namespaced: false,
       shortNames: ['pv'],
@@ -64,6 +69,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Pod',
+      table: podTable,
       resource: 'pods',
       namespaced: true,
       shortNames: ['po'],
@@ -90,9 +96,10 @@ export function coreResources(): ResourceInfo[] {
         'status.nominatedNodeName',
       ),
     },
-    { kind: 'PodTemplate', resource: 'podtemplates', namespaced: true },
+    { kind: 'PodTemplate', resource: 'podtemplates', namespaced: true, table: podTemplateTable },
     {
       kind: 'ReplicationController',
+      table: replicationControllerTable,
       resource: 'replicationcontrollers',
       namespaced: true,
       shortNames: ['rc'],
@@ -104,14 +111,16 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'ResourceQuota',
+      table: resourceQuotaTable,
       resource: 'resourcequotas',
       namespaced: true,
       shortNames: ['quota'],
       subresources: [status],
     },
-    { kind: 'Secret', resource: 'secrets', namespaced: true, fieldSelectors: selectors('type') },
+    { kind: 'Secret', resource: 'secrets', namespaced: true, fieldSelectors: selectors('type'), table: secretTable },
     {
       kind: 'ServiceAccount',
+      table: serviceAccountTable,
       resource: 'serviceaccounts',
       namespaced: true,
       shortNames: ['sa'],
@@ -121,6 +130,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Service',
+      table: serviceTable,
       resource: 'services',
       namespaced: true,
       shortNames: ['svc'],

@@ -3,6 +3,7 @@
  * Keeping the defaults here (singular = lower-case kind, listKind = kind + "List", the usual
  * verb set, storage under the plural) lets each group file state only what differs upstream.
  */
+import { defaultTable } from '../tables/columns.js';
 import type { GroupVersionKind, ResourceInfo, SubresourceInfo, Verb } from '../types.js';
 
 /** The verbs of an ordinary stored resource, in the order upstream's discovery lists them. */
@@ -103,7 +104,8 @@ function define(group: string, version: string, spec: ResourceSpec): ResourceInf
     hasStatus: subresources.some((s) => s.name === 'status'),
     definition: definitionName(self),
     bumpsGeneration: spec.bumpsGeneration ?? false,
-    ...(spec.table ? { table: spec.table } : {}),
+    // Listable kinds without a printer of their own get upstream's NAME / CREATED AT table.
+    ...(spec.table ? { table: spec.table } : verbs.includes('list') ? { table: defaultTable } : {}),
     ...(spec.fieldSelectors ? { fieldSelectors: spec.fieldSelectors } : {}),
     ...(spec.defaults ? { defaults: spec.defaults } : {}),
     ...(spec.validate ? { validate: spec.validate } : {}),

@@ -4,14 +4,16 @@
  */
 import type { ResourceInfo } from '../types.js';
 import { groupVersion, status } from './define.js';
+import { apiServiceTable, mutatingWebhookTable, validatingAdmissionPolicyBindingTable, validatingAdmissionPolicyTable, validatingWebhookTable } from '../tables/index.js';
 
 const EXT = ['api-extensions'];
 
 export function admissionregistrationResources(): ResourceInfo[] {
   return groupVersion('admissionregistration.k8s.io', 'v1', [
-    { kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true },
+    { kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: mutatingWebhookTable },
     {
       kind: 'ValidatingAdmissionPolicy',
+      table: validatingAdmissionPolicyTable,
       resource: 'validatingadmissionpolicies',
       namespaced: false,
       categories: EXT,
@@ -20,12 +22,13 @@ export function admissionregistrationResources(): ResourceInfo[] {
     },
     {
       kind: 'ValidatingAdmissionPolicyBinding',
+      table: validatingAdmissionPolicyBindingTable,
       resource: 'validatingadmissionpolicybindings',
       namespaced: false,
       categories: EXT,
       bumpsGeneration: true,
     },
-    { kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true },
+    { kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: validatingWebhookTable },
   ]);
 }
 
@@ -48,6 +51,7 @@ export function apiregistrationResources(): ResourceInfo[] {
   return groupVersion('apiregistration.k8s.io', 'v1', [
     {
       kind: 'APIService',
+      table: apiServiceTable,
       resource: 'apiservices',
       namespaced: false,
       categories: EXT,

@@ -1,12 +1,14 @@
 /** networking.k8s.io/v1 and discovery.k8s.io/v1: how traffic reaches pods. */
 import type { ResourceInfo } from '../types.js';
 import { groupVersion, status } from './define.js';
+import { endpointSliceTable, ingressClassTable, ingressTable, networkPolicyTable } from '../tables/index.js';
 
 export function networkingResources(): ResourceInfo[] {
   return groupVersion('networking.k8s.io', 'v1', [
-    { kind: 'IngressClass', resource: 'ingressclasses', namespaced: false },
+    { kind: 'IngressClass', resource: 'ingressclasses', namespaced: false, table: ingressClassTable },
     {
       kind: 'Ingress',
+      table: ingressTable,
       resource: 'ingresses',
       namespaced: true,
       shortNames: ['ing'],
@@ -14,12 +16,12 @@ export function networkingResources(): ResourceInfo[] {
       subresources: [status],
       bumpsGeneration: true,
     },
-    { kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true, shortNames: ['netpol'], bumpsGeneration: true },
+    { kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true, shortNames: ['netpol'], bumpsGeneration: true, table: networkPolicyTable },
   ]);
 }
 
 export function discoveryResources(): ResourceInfo[] {
   return groupVersion('discovery.k8s.io', 'v1', [
-    { kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true },
+    { kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true, table: endpointSliceTable },
   ]);
 }

@@ -5,11 +5,12 @@
 import type { ResourceInfo } from '../types.js';
 import { EVENT_FIELD_SELECTORS } from './core.js';
 import { groupVersion, status } from './define.js';
+import { eventsV1Table, flowSchemaTable, horizontalPodAutoscalerTable, leaseTable, podDisruptionBudgetTable, priorityClassTable, priorityLevelConfigurationTable, runtimeClassTable } from '../tables/index.js';
 
 export function eventsResources(): ResourceInfo[] {
   // Same storage as core v1 events: one object, two API shapes.
   return groupVersion('events.k8s.io', 'v1', [
-    { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS },
+    { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS, table: eventsV1Table },
   ]);
 }
 
@@ -17,6 +18,7 @@ export function autoscalingResources(): ResourceInfo[] {
   return groupVersion('autoscaling', 'v2', [
     {
       kind: 'HorizontalPodAutoscaler',
+      table: horizontalPodAutoscalerTable,
       resource: 'horizontalpodautoscalers',
       namespaced: true,
       shortNames: ['hpa'],
@@ -31,6 +33,7 @@ export function policyResources(): ResourceInfo[] {
   return groupVersion('policy', 'v1', [
     {
       kind: 'PodDisruptionBudget',
+      table: podDisruptionBudgetTable,
       resource: 'poddisruptionbudgets',
       namespaced: true,
       shortNames: ['pdb'],
@@ -41,24 +44,25 @@ export function policyResources(): ResourceInfo[] {
 }
 
 export function coordinationResources(): ResourceInfo[] {
-  return groupVersion('coordination.k8s.io', 'v1', [{ kind: 'Lease', resource: 'leases', namespaced: true }]);
+  return groupVersion('coordination.k8s.io', 'v1', [{ kind: 'Lease', resource: 'leases', namespaced: true, table: leaseTable }]);
 }
 
 export function schedulingResources(): ResourceInfo[] {
   return groupVersion('scheduling.k8s.io', 'v1', [
-    { kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'] },
+    { kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'], table: priorityClassTable },
   ]);
 }
 
 export function nodeResources(): ResourceInfo[] {
-  return groupVersion('node.k8s.io', 'v1', [{ kind: 'RuntimeClass', resource: 'runtimeclasses', namespaced: false }]);
+  return groupVersion('node.k8s.io', 'v1', [{ kind: 'RuntimeClass', resource: 'runtimeclasses', namespaced: false, table: runtimeClassTable }]);
 }
 
 export function flowcontrolResources(): ResourceInfo[] {
   return groupVersion('flowcontrol.apiserver.k8s.io', 'v1', [
-    { kind: 'FlowSchema', resource: 'flowschemas', namespaced: false, subresources: [status], bumpsGeneration: true },
+    { kind: 'FlowSchema', resource: 'flowschemas', namespaced: false, subresources: [status], bumpsGeneration: true, table: flowSchemaTable },
     {
       kind: 'PriorityLevelConfiguration',
+      table: priorityLevelConfigurationTable,
       resource: 'prioritylevelconfigurations',
       namespaced: false,
       subresources: [status],

@@ -1,13 +1,14 @@
 /** storage.k8s.io/v1: storage classes and the CSI bookkeeping kinds. */
 import type { ResourceInfo } from '../types.js';
 import { groupVersion, status } from './define.js';
+import { csiDriverTable, csiNodeTable, csiStorageCapacityTable, storageClassTable, volumeAttachmentTable } from '../tables/index.js';
 
 export function storageResources(): ResourceInfo[] {
   return groupVersion('storage.k8s.io', 'v1', [
-    { kind: 'CSIDriver', resource: 'csidrivers', namespaced: false },
-    { kind: 'CSINode', resource: 'csinodes', namespaced: false },
-    { kind: 'CSIStorageCapacity', resource: 'csistoragecapacities', namespaced: true },
-    { kind: 'StorageClass', resource: 'storageclasses', namespaced: false, shortNames: ['sc'] },
-    { kind: 'VolumeAttachment', resource: 'volumeattachments', namespaced: false, subresources: [status] },
+    { kind: 'CSIDriver', resource: 'csidrivers', namespaced: false, table: csiDriverTable },
+    { kind: 'CSINode', resource: 'csinodes', namespaced: false, table: csiNodeTable },
+    { kind: 'CSIStorageCapacity', resource: 'csistoragecapacities', namespaced: true, table: csiStorageCapacityTable },
+    { kind: 'StorageClass', resource: 'storageclasses', namespaced: false, shortNames: ['sc'], table: storageClassTable },
+    { kind: 'VolumeAttachment', resource: 'volumeattachments', namespaced: false, subresources: [status], table: volumeAttachmentTable },
   ]);
 }
