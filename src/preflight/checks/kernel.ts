@@ -1,0 +1,75 @@
+/** Kernel features a node needs: overlayfs for the snapshotter, br_netfilter, user namespaces. */
+import { resultFor, type Check } from '../types.js';
+import { kernelVersion, moduleState } from './kernel-module.js';
+
+const persist = (module: string): string => `sudo modprobe ${module} && echo ${module} | sudo tee /etc/modules-load.d/${module}.conf`;
+
+export const overlayCheck: Check = (probe, ctx) => {
+  const r = resultFor('kernel.overlay', 'kernel', 'overlay filesystem');
+  const found = moduleState(probe, {
+    module: 'overlay',
+    configSymbol: 'CONFIG_OVERLAY_FS',
+    activeWhen: (p) => (/\toverlay$/m.test(p.readFile('/proc/filesystems') ?? '') ? 'registered in /proc/filesystems' : undefined),
+  });
+  if (found.state === 'missing') {
+    return r.need(ctx.agent, `${found.source}; containerd's default overlayfs snapshotter needs it`, 'use a kernel built with CONFIG_OVERLAY_FS (every distribution kernel has it)');
+  }
+  if (found.state === 'loadable') return r.warn(found.source, persist('overlay'));
+  const version = kernelVersion(probe.kernelRelease);
+  if (ctx.rootless && version && (version[0] < 5 || (version[0] === 5 && version[1] < 11))) {
+    return r.warn(
+      `${found.source}, but Linux ${probe.kernelRelease} may refuse overlayfs inside a user namespace (allowed from 5.11; some distributions patch older kernels)`,
+      'use Linux 5.11 or newer for rootless overlayfs',
+    );
+  }
+  return r.pass(found.source);
+};
+
+export const brNetfilterCheck: Check = (probe) => {
+  const r = resultFor('kernel.br_netfilter', 'kernel', 'br_netfilter');
+  const found = moduleState(probe, {
+    module: 'br_netfilter',
+    configSymbol: 'CONFIG_BRIDGE_NETFILTER',
+    activeWhen: (p) => (p.stat('/proc/sys/net/bridge')?.isDirectory ? 'active (/proc/sys/net/bridge exists)' : undefined),
+  });
+  // Not fatal: pods still run, but traffic between pods on the same bridge bypasses Service NAT.
+  if (found.state === 'active') return r.pass(found.source);
+  const why = 'without it, pod-to-Service traffic between pods on the same bridge skips iptables';
+  if (found.state === 'loadable') return r.warn(`${found.source}; ${why}`, persist('br_netfilter'));
+  return r.warn(`${found.source}; ${why}`, 'use a kernel built with CONFIG_BRIDGE_NETFILTER');
+};
+
+export const userNamespacesCheck: Check = (probe, ctx) => {
+  const r = resultFor('kernel.userns', 'kernel', 'user namespaces');
+  const purpose = ctx.rootless ? 'rootless mode runs everything inside one' : 'needed only for --rootless';
+  if (!probe.stat('/proc/self/ns/user')) {
+    return r.need(ctx.rootless, `the kernel has no user namespaces (CONFIG_USER_NS); ${purpose}`, 'use a kernel built with CONFIG_USER_NS=y');
+  }
+  const maxText = probe.readFile('/proc/sys/user/max_user_namespaces')?.trim();
+  const max = maxText === undefined ? undefined : Number(maxText);
+  if (max === 0) {
+    return r.need(
+      ctx.rootless,
+      `user.max_user_namespaces is 0; ${purpose}`,
+      'sudo sysctl -w user.max_user_namespaces=28633 && echo user.max_user_namespaces=28633 | sudo tee /etc/sysctl.d/51-k3s-rootless.conf',
+    );
+  }
+  const clone = probe.readFile('/proc/sys/kernel/unprivileged_userns_clone')?.trim();
+  if (clone === '0') {
+    return r.need(
+      ctx.rootless,
+      `kernel.unprivileged_userns_clone is 0, so users may not create user namespaces; ${purpose}`,
+      'sudo sysctl -w kernel.unprivileged_userns_clone=1 && echo kernel.unprivileged_userns_clone=1 | sudo tee /etc/sysctl.d/51-k3s-rootless.conf',
+    );
+  }
+  const apparmor = probe.readFile('/proc/sys/kernel/apparmor_restrict_unprivileged_userns')?.trim();
+  if (ctx.rootless && apparmor === '1') {
+    return r.warn(
+      'kernel.apparmor_restrict_unprivileged_userns is 1: AppArmor denies capabilities in user namespaces to programs without a profile that allows them',
+      'add an AppArmor profile with "userns," for /usr/bin/rootlesskit, or sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
+    );
+  }
+  const parts = [`max_user_namespaces ${maxText ?? 'unknown'}`];
+  if (clone !== undefined) parts.push(`unprivileged_userns_clone ${clone}`);
+  return r.pass(`enabled (${parts.join(', ')})`);
+};
