@@ -232,6 +232,8 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
 export interface EtcdOptions extends ServerOptions {
   /** Serve clients over TLS with a fresh CA, requiring client certificates signed by it. */
   readonly tls?: boolean;
+  /** Listen for clients on this port (a test that starts etcd where a client is already dialing). */
+  readonly clientPort?: number;
 }
 
 /** A single-member etcd 3.4 cluster on loopback. etcd 3.4 always fsyncs (it has no switch to skip it). */
@@ -239,7 +241,7 @@ export async function startEtcd(cleanup?: Cleanup, options: EtcdOptions = {}): P
   const stack = new Stack();
   return guarded(stack, async () => {
     const dir = makeDir(stack, 'k3s-etcd-');
-    const clientPort = await freePort();
+    const clientPort = options.clientPort ?? (await freePort());
     const peerPort = await freePort();
     const tls = options.tls === true ? await makeEtcdCerts(dir) : undefined;
     const scheme = tls !== undefined ? 'https' : 'http';
