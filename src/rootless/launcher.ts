@@ -91,7 +91,10 @@ async function refuseSecondInstance(stateDir: string, dataDir: string): Promise<
 async function arrangeDelegation(config: Config, env: NodeJS.ProcessEnv): Promise<CgroupState> {
   const log = logger('rootless');
   let state = readCgroupState();
-  if (!state.delegated && state.mode !== 'v1') {
+  if (state.delegated) {
+    // Started by a unit with Delegate=yes (systemctl --user, systemd-run --user -p Delegate=yes).
+    log.info({ cgroup: state.cgroup, controllers: state.controllers }, 'already running in a delegated cgroup v2 subtree');
+  } else if (state.mode !== 'v1') {
     const unitName = `k3s-rootless-${createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8)}.scope`;
     const result = await startDelegatedScope({ unitName, pid: process.pid, env });
     if (result.ok) {

@@ -119,6 +119,8 @@ export async function run(command: string, args: readonly string[], options: Spa
       clearTimeout(timer);
       res({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
+    // A command that exits without reading its stdin must not fail the test with EPIPE.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
