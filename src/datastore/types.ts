@@ -175,6 +175,23 @@ export class FutureRevisionError extends Error {
   }
 }
 
+/** A put named a lease that does not exist (or has expired), or a lease call named an unknown id. */
+export class LeaseNotFoundError extends Error {
+  override readonly name = 'LeaseNotFoundError';
+  constructor(readonly id: number) {
+    super(`lease ${id} not found`);
+  }
+}
+
+/**
+ * The store cannot be opened or reached: a corrupt or read-only SQLite file, a database that
+ * refuses connections. The message names the file or address and the fix; `cause` keeps the
+ * original error.
+ */
+export class DatastoreOpenError extends Error {
+  override readonly name = 'DatastoreOpenError';
+}
+
 /** Key or value beyond the limits (1.5 MiB like etcd). */
 export class TooLargeError extends Error {
   override readonly name = 'TooLargeError';
