@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { RootlessKitClient, startRootlessKit, type RootlessKitSettings } from '../../rootlesskit/index.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { logger } from '../log/index.js';
+import { assertPreflight } from '../preflight/index.js';
 import { degradedModeMessage, readCgroupState, type CgroupState } from './cgroups.js';
 import { UNPRIVILEGED_PORT_START_ENV } from './port-forwarder.js';
 import { CHILD_MARKER } from './roles.js';
@@ -29,6 +30,9 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
   const settings = config.rootlessSettings;
   mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
   await refuseSecondInstance(settings.stateDir, config.dataDir);
+  // Everything rootlesskit would otherwise fail on obscurely (subuid ranges, newuidmap, tun,
+  // user namespaces, missing binaries), each with its fix, before anything starts.
+  assertPreflight(config, 'rootless');
 
   const cgroups = await arrangeDelegation(config, options.env);
   const delegatedWithControllers = cgroups.delegated && cgroups.controllers.length > 0;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RootlessKitClient } from '../../rootlesskit/index.js';
@@ -77,5 +77,29 @@ describe('k3s server --rootless', () => {
     const root = await run(process.execPath, [K3S_BIN, 'server', '--rootless', '--disable-agent']);
     assert.equal(root.code, 1);
     assert.match(root.stderr, /--rootless cannot run as root/);
+  });
+
+  test('refuses to start, with the fix, when the API port is taken on the host', async (t) => {
+    const user = createTestUser(t);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    t.after(() => blocker.close());
+    const port = (blocker.address() as AddressInfo).port;
+    const server = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)], { timeoutMs: 30_000 });
+    assert.notEqual(server.code, 0);
+    assert.match(server.stdout + server.stderr, new RegExp(`host port ${port}/tcp for the API server is already in use on the host: stop what listens there, or choose another port \\(for the API server: --https-listen-port\\)`));
+    await waitFor('every process of the user to be gone', () => userProcesses(user).length === 0, 10_000);
+  });
+
+  test('refuses to start, with the fix, when the user has no subordinate uid range', async (t) => {
+    const user = createTestUser(t);
+    const entry = readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith(`${user.name}:`));
+    assert.ok(entry, 'useradd gave the user a range');
+    const [, start, count] = entry.split(':');
+    execFileSync('usermod', ['--del-subuids', `${start}-${Number(start) + Number(count) - 1}`, user.name]);
+    const server = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', '--https-listen-port', String(await freePort())]);
+    assert.equal(server.code, 1);
+    assert.match(server.stderr, /not ready for rootless k3s/);
+    assert.match(server.stderr, new RegExp(`fix: .*usermod --add-subuids .* ${user.name}`));
   });
 });
