@@ -44,7 +44,7 @@ export function userDefaults(home: string): Record<string, RawValue> {
 }
 
 export function buildConfig(input: BuildInput): Config {
-  const cliRootless = input.cli.get('rootless')?.value === true || input.env.K3S_ROOTLESS === 'true';
+  const cliRootless = input.cli.get('rootless')?.value === true;
   const asUser = input.uid !== 0 || cliRootless;
   const perUser = asUser ? userDefaults(input.home) : {};
   const defaults = (spec: FlagSpec): RawValue | undefined => {

@@ -4,7 +4,7 @@
  * key and the file (or variable, or flag) at fault.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
 import { FLAGS, flagSpec, type FlagSpec, type Role } from './flags.js';
@@ -21,14 +21,18 @@ export interface RawSetting {
 
 export type RawSettings = Map<string, RawSetting>;
 
-/** config.yaml followed by config.yaml.d/*.yaml in lexical order, as upstream. */
+/**
+ * The config file followed by the drop-ins beside it in lexical order, as upstream: for
+ * /etc/rancher/k3s/config.yaml that is /etc/rancher/k3s/config.yaml.d/*.yaml (and *.yml, any
+ * case); for --config /x/k3s.yaml it is /x/k3s.yaml.d/.
+ */
 export function configFilesFor(mainPath: string): string[] {
   const files: string[] = [];
   if (existsSync(mainPath)) files.push(mainPath);
-  const dropIns = join(dirname(mainPath), 'config.yaml.d');
+  const dropIns = `${mainPath}.d`;
   if (existsSync(dropIns)) {
-    for (const name of readdirSync(dropIns).sort()) {
-      if (name.endsWith('.yaml') || name.endsWith('.yml')) files.push(join(dropIns, name));
+    for (const entry of readdirSync(dropIns, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (!entry.isDirectory() && /\.ya?ml$/i.test(entry.name)) files.push(join(dropIns, entry.name));
     }
   }
   return files;
@@ -60,7 +64,7 @@ function readConfigFile(file: string, role: Role): RawSettings {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    throw new ConfigError(`config file ${file} is not valid YAML: ${first.message.split('\n')[0]}`);
+    throw new ConfigError(`config file ${file} is not valid YAML: ${first.message.split('\n')[0]!.replace(/:$/, '')}`);
   }
   const data: unknown = doc.toJS();
   if (data === null || data === undefined) return new Map();
