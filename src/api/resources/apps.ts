@@ -3,12 +3,14 @@ import type { ResourceInfo } from '../types.js';
 import { groupVersion, scale, status } from './define.js';
 import { selectors } from './field-selectors.js';
 import { controllerRevisionTable, cronJobTable, daemonSetTable, deploymentTable, jobTable, replicaSetTable, statefulSetTable } from '../tables/index.js';
+import { defaults } from '../defaults/index.js';
 
 export function appsResources(): ResourceInfo[] {
   return groupVersion('apps', 'v1', [
     { kind: 'ControllerRevision', resource: 'controllerrevisions', namespaced: true, table: controllerRevisionTable },
     {
       kind: 'DaemonSet',
+      defaults: defaults.daemonSet,
       table: daemonSetTable,
       resource: 'daemonsets',
       namespaced: true,
@@ -19,6 +21,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'Deployment',
+      defaults: defaults.deployment,
       table: deploymentTable,
       resource: 'deployments',
       namespaced: true,
@@ -29,6 +32,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'ReplicaSet',
+      defaults: defaults.replicaSet,
       table: replicaSetTable,
       resource: 'replicasets',
       namespaced: true,
@@ -40,6 +44,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'StatefulSet',
+      defaults: defaults.statefulSet,
       table: statefulSetTable,
       resource: 'statefulsets',
       namespaced: true,
@@ -55,6 +60,7 @@ export function batchResources(): ResourceInfo[] {
   return groupVersion('batch', 'v1', [
     {
       kind: 'CronJob',
+      defaults: defaults.cronJob,
       table: cronJobTable,
       resource: 'cronjobs',
       namespaced: true,
@@ -65,6 +71,7 @@ export function batchResources(): ResourceInfo[] {
     },
     {
       kind: 'Job',
+      defaults: defaults.job,
       table: jobTable,
       resource: 'jobs',
       namespaced: true,

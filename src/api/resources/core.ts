@@ -3,6 +3,7 @@ import type { GroupVersionKind, KubeObject, ResourceInfo } from '../types.js';
 import { CREATE_ONLY, CRUD, PROXY_VERBS, READ_ONLY, groupVersion, scale, status } from './define.js';
 import { fieldAt, selectors } from './field-selectors.js';
 import { componentStatusTable, configMapTable, endpointsTable, eventTable, namespaceTable, nodeTable, persistentVolumeClaimTable, persistentVolumeTable, podTable, podTemplateTable, replicationControllerTable, resourceQuotaTable, secretTable, serviceAccountTable, serviceTable } from '../tables/index.js';
+import { defaults } from '../defaults/index.js';
 
 const v1 = (kind: string): GroupVersionKind => ({ group: '', version: 'v1', kind });
 
@@ -28,11 +29,12 @@ export function coreResources(): ResourceInfo[] {
     { kind: 'Binding', resource: 'bindings', namespaced: true, verbs: CREATE_ONLY },
     { kind: 'ComponentStatus', resource: 'componentstatuses', namespaced: false, shortNames: ['cs'], verbs: READ_ONLY, table: componentStatusTable },
     { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'], table: configMapTable },
-    { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'], storage: 'services/endpoints', table: endpointsTable },
+    { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'], storage: 'services/endpoints', table: endpointsTable, defaults: defaults.endpoints },
     { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS, table: eventTable },
-    { kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'] },
+    { kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'], defaults: defaults.limitRange },
     {
       kind: 'Namespace',
+      defaults: defaults.namespace,
       table: namespaceTable,
       resource: 'namespaces',
       namespaced: false,
@@ -43,6 +45,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Node',
+      defaults: defaults.node,
       table: nodeTable,
       resource: 'nodes',
       namespaced: false,
@@ -53,6 +56,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'PersistentVolumeClaim',
+      defaults: defaults.persistentVolumeClaim,
       table: persistentVolumeClaimTable,
       resource: 'persistentvolumeclaims',
       namespaced: true,
@@ -61,6 +65,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'PersistentVolume',
+      defaults: defaults.persistentVolume,
       table: persistentVolumeTable,
       resource: 'persistentvolumes',
       namespaced: false,
@@ -69,6 +74,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Pod',
+      defaults: defaults.pod,
       table: podTable,
       resource: 'pods',
       namespaced: true,
@@ -96,9 +102,10 @@ export function coreResources(): ResourceInfo[] {
         'status.nominatedNodeName',
       ),
     },
-    { kind: 'PodTemplate', resource: 'podtemplates', namespaced: true, table: podTemplateTable },
+    { kind: 'PodTemplate', resource: 'podtemplates', namespaced: true, table: podTemplateTable, defaults: defaults.podTemplate },
     {
       kind: 'ReplicationController',
+      defaults: defaults.replicationController,
       table: replicationControllerTable,
       resource: 'replicationcontrollers',
       namespaced: true,
@@ -117,7 +124,7 @@ export function coreResources(): ResourceInfo[] {
       shortNames: ['quota'],
       subresources: [status],
     },
-    { kind: 'Secret', resource: 'secrets', namespaced: true, fieldSelectors: selectors('type'), table: secretTable },
+    { kind: 'Secret', resource: 'secrets', namespaced: true, fieldSelectors: selectors('type'), table: secretTable, defaults: defaults.secret },
     {
       kind: 'ServiceAccount',
       table: serviceAccountTable,
@@ -130,6 +137,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Service',
+      defaults: defaults.service,
       table: serviceTable,
       resource: 'services',
       namespaced: true,

@@ -5,12 +5,13 @@
 import type { ResourceInfo } from '../types.js';
 import { groupVersion, status } from './define.js';
 import { apiServiceTable, mutatingWebhookTable, validatingAdmissionPolicyBindingTable, validatingAdmissionPolicyTable, validatingWebhookTable } from '../tables/index.js';
+import { defaults } from '../defaults/index.js';
 
 const EXT = ['api-extensions'];
 
 export function admissionregistrationResources(): ResourceInfo[] {
   return groupVersion('admissionregistration.k8s.io', 'v1', [
-    { kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: mutatingWebhookTable },
+    { kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: mutatingWebhookTable, defaults: defaults.mutatingWebhookConfiguration },
     {
       kind: 'ValidatingAdmissionPolicy',
       table: validatingAdmissionPolicyTable,
@@ -28,7 +29,7 @@ export function admissionregistrationResources(): ResourceInfo[] {
       categories: EXT,
       bumpsGeneration: true,
     },
-    { kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: validatingWebhookTable },
+    { kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: validatingWebhookTable, defaults: defaults.validatingWebhookConfiguration },
   ]);
 }
 
@@ -36,6 +37,7 @@ export function apiextensionsResources(): ResourceInfo[] {
   return groupVersion('apiextensions.k8s.io', 'v1', [
     {
       kind: 'CustomResourceDefinition',
+      defaults: defaults.customResourceDefinition,
       resource: 'customresourcedefinitions',
       namespaced: false,
       shortNames: ['crd', 'crds'],

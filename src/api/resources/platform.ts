@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../types.js';
 import { EVENT_FIELD_SELECTORS } from './core.js';
 import { groupVersion, status } from './define.js';
 import { eventsV1Table, flowSchemaTable, horizontalPodAutoscalerTable, leaseTable, podDisruptionBudgetTable, priorityClassTable, priorityLevelConfigurationTable, runtimeClassTable } from '../tables/index.js';
+import { defaults } from '../defaults/index.js';
 
 export function eventsResources(): ResourceInfo[] {
   // Same storage as core v1 events: one object, two API shapes.
@@ -18,6 +19,7 @@ export function autoscalingResources(): ResourceInfo[] {
   return groupVersion('autoscaling', 'v2', [
     {
       kind: 'HorizontalPodAutoscaler',
+      defaults: defaults.horizontalPodAutoscaler,
       table: horizontalPodAutoscalerTable,
       resource: 'horizontalpodautoscalers',
       namespaced: true,
@@ -49,7 +51,7 @@ export function coordinationResources(): ResourceInfo[] {
 
 export function schedulingResources(): ResourceInfo[] {
   return groupVersion('scheduling.k8s.io', 'v1', [
-    { kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'], table: priorityClassTable },
+    { kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'], table: priorityClassTable, defaults: defaults.priorityClass },
   ]);
 }
 
