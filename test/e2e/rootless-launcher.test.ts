@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -36,7 +36,19 @@ describe('k3s server --rootless', () => {
     const user = createTestUser(t);
     assert.equal(rootlessPrerequisiteProblem(user), undefined);
     const port = await freePort();
-    const env = ['K3S_ROOTLESS_MTU=1400', 'K3S_ROOTLESS_CIDR=10.77.0.0/16', 'K3S_ROOTLESS_PORT_DRIVER=slirp4netns'];
+    const env = [
+      'K3S_ROOTLESS_MTU=1400',
+      'K3S_ROOTLESS_CIDR=10.77.0.0/16',
+      'K3S_ROOTLESS_PORT_DRIVER=slirp4netns',
+      'K3S_ROOTLESS_ENABLE_IPV6=true',
+      'K3S_ROOTLESS_DISABLE_HOST_LOOPBACK=false',
+      'K3S_ROOTLESS_COPYUPDIRS=/srv',
+    ];
+    // Reached from inside through the slirp4netns gateway only when host loopback is enabled.
+    const hostListener = createServer((c) => c.end('hello from the host\n'));
+    await new Promise<void>((resolve) => hostListener.listen(0, '127.0.0.1', resolve));
+    t.after(() => hostListener.close());
+    const hostPort = (hostListener.address() as AddressInfo).port;
     const k3s = k3sCommandFor(user, K3S_BIN);
     const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]);
     const stateDir = join(user.home, '.rancher/k3s/rootless');
@@ -50,6 +62,23 @@ describe('k3s server --rootless', () => {
     const childPid = readFileSync(join(stateDir, 'child_pid'), 'utf8').trim();
     const link = await run('runuser', ['-u', user.name, '--', 'nsenter', '-t', childPid, '-U', '--preserve-credentials', '-n', 'ip', '-o', 'link', 'show', 'tap0']);
     assert.match(link.stdout, /mtu 1400/, link.stderr);
+    const inside = (...cmd: string[]) => run('runuser', ['-u', user.name, '--', 'nsenter', '-t', childPid, '-U', '--preserve-credentials', '-m', '-n', ...cmd]);
+    const v4 = await inside('ip', '-o', '-4', 'addr', 'show', 'tap0');
+    assert.match(v4.stdout, /inet 10\.77\.0\.100\/16/, 'K3S_ROOTLESS_CIDR sets the namespace address');
+    // slirp4netns hands out the IPv6 address by router advertisement: it appears shortly after start.
+    let v6 = '';
+    await waitFor('an IPv6 address inside (K3S_ROOTLESS_ENABLE_IPV6=true)', async () => {
+      const addr = await inside('ip', '-o', '-6', 'addr', 'show', 'tap0', 'scope', 'global');
+      v6 = addr.stdout + addr.stderr;
+      return /inet6 fd00::/.test(addr.stdout);
+    }, 10_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${v6}`);
+    });
+    const loopback = await inside('timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/10.77.0.2/${hostPort}; head -1 <&3`);
+    assert.match(loopback.stdout, /hello from the host/, `K3S_ROOTLESS_DISABLE_HOST_LOOPBACK=false reaches the host's loopback: ${loopback.stderr}`);
+    const copyUp = await inside('sh', '-c', 'touch /srv/k3s-copy-up && echo writable');
+    assert.match(copyUp.stdout, /writable/, `K3S_ROOTLESS_COPYUPDIRS makes /srv writable inside: ${copyUp.stderr}`);
+    assert.ok(!existsSync('/srv/k3s-copy-up'), 'the copy-up is private to the namespace');
     assert.ok(await canConnect(port), 'the API server port is open on the host');
 
     const second = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(await freePort())]);
