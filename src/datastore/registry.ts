@@ -38,6 +38,16 @@ const drivers = new Map<DatastoreEndpoint['driver'], Loader>([
       };
     },
   ],
+  [
+    'etcd',
+    async () => {
+      const { EtcdBackend } = await import('./etcd/index.js');
+      return (endpoint, options) => {
+        if (endpoint.driver !== 'etcd') throw new TypeError(`etcd driver got a ${endpoint.driver} endpoint`);
+        return new EtcdBackend(endpoint, options.logger !== undefined ? { log: options.logger } : {});
+      };
+    },
+  ],
 ]);
 
 /** Registers (or replaces) the driver for one endpoint kind. */

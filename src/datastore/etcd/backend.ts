@@ -16,6 +16,7 @@ import {
   CompactedError,
   FutureRevisionError,
   KeyExistsError,
+  LeaseNotFoundError,
   MAX_KEY_BYTES,
   MAX_VALUE_BYTES,
   TooLargeError,
@@ -33,7 +34,7 @@ import {
 } from '../types.js';
 import { EtcdConnection, type ServiceName } from './connection.js';
 import { compare, rangeRequest, rangeResult, requestOp, responseOp, toKeyValue } from './convert.js';
-import { classify, LeaseNotFoundError, unavailable } from './errors.js';
+import { classify, unavailable } from './errors.js';
 import {
   toNumber,
   type PbDeleteRangeResponse,
@@ -46,6 +47,7 @@ import {
 } from './proto.js';
 import { EtcdWatch } from './watch.js';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
 
 export interface EtcdBackendOptions {
   /** Deadline of each request. */
@@ -160,7 +162,9 @@ export class EtcdBackend implements Backend {
   async range(options: RangeOptions): Promise<RangeResult> {
     try {
       const response = await this.#connection.unary<PbRangeResponse>('KV', 'Range', rangeRequest(options), true);
-      return rangeResult(response);
+      const result = rangeResult(response);
+      // etcd's header carries the current revision; the Backend reports the revision read at.
+      return options.revision !== undefined && options.revision > 0 ? { ...result, revision: options.revision } : result;
     } catch (err) {
       throw await this.#revisionError(err, options.revision ?? 0, `reading ${options.key}`);
     }
@@ -215,7 +219,8 @@ export class EtcdBackend implements Backend {
       return { succeeded: false, revision, kv: current ? toKeyValue(current) : undefined };
     }
     const deleted = (op?.response_delete_range as PbDeleteRangeResponse | undefined)?.prev_kvs[0];
-    return { succeeded: true, revision, kv: deleted ? toKeyValue(deleted) : undefined };
+    // Deleting a missing key writes nothing in etcd (no new revision): report it as not done.
+    return { succeeded: deleted !== undefined, revision, kv: deleted ? toKeyValue(deleted) : undefined };
   }
 
   async txn(compares: readonly Compare[], success: readonly TxnOp[], failure: readonly TxnOp[]): Promise<TxnResult> {
@@ -244,13 +249,16 @@ export class EtcdBackend implements Backend {
       await this.#connection.unary('KV', 'Compact', { revision: String(revision), physical: false }, false);
       this.#noteFloor(revision);
     } catch (err) {
-      // Compacting to a revision already compacted is done, not an error.
-      if (classify(err) === 'compacted') return;
+      // etcd refuses to compact at its floor too; compacting to exactly the floor is done.
+      if (classify(err) === 'compacted' && (await this.compactRevision()) === revision) return;
       throw await this.#revisionError(err, revision, `compacting to ${revision}`);
     }
   }
 
   async leaseGrant(ttlSeconds: number, id = 0): Promise<{ id: number; ttl: number }> {
+    // etcd's own lease ids use all 63 bits, beyond what a JavaScript number holds exactly; we
+    // choose ids below 2^53 instead (etcd accepts client-chosen ids).
+    if (id === 0) id = randomLeaseId();
     const response = await this.#write<PbLeaseGrantResponse>('LeaseGrant', { TTL: String(ttlSeconds), ID: String(id) }, 'granting a lease', 'Lease');
     if (response.error) throw new Error(`etcd refused the lease: ${response.error}`);
     return { id: toNumber(response.ID), ttl: toNumber(response.TTL) };
@@ -351,6 +359,11 @@ export class EtcdBackend implements Backend {
         return this.#translate(err, action);
     }
   }
+}
+
+function randomLeaseId(): number {
+  const b = randomBytes(8);
+  return (b.readUInt32BE(0) & 0x1fffff) * 2 ** 32 + b.readUInt32BE(4) || 1;
 }
 
 function checkSize(key: string, value: Uint8Array): void {

@@ -19,14 +19,6 @@ export function classify(err: unknown): EtcdErrorKind {
   return 'other';
 }
 
-/** A lease id the cluster does not know (never granted, revoked or expired). */
-export class LeaseNotFoundError extends Error {
-  override readonly name = 'LeaseNotFoundError';
-  constructor(readonly id: number) {
-    super(`lease ${id} not found`);
-  }
-}
-
 /** The cluster could not be reached; `cause` holds the gRPC error. */
 export class EtcdUnavailableError extends Error {
   override readonly name = 'EtcdUnavailableError';

@@ -3,4 +3,4 @@
  * --datastore-cafile/certfile/keyfile for TLS.
  */
 export { EtcdBackend, type EtcdBackendOptions } from './backend.js';
-export { LeaseNotFoundError, EtcdUnavailableError } from './errors.js';
+export { EtcdUnavailableError } from './errors.js';
