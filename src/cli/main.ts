@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
-import { GIT_VERSION } from '../version.js';
+import { versionText } from '../version.js';
 import { registerAgent } from './agent.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerKubectl } from './kubectl.js';
@@ -14,7 +14,7 @@ import { registerServer } from './server.js';
 export function buildProgram(): Command {
   const program = new Command('k3s')
     .description('Lightweight, rootless-first Kubernetes in one binary')
-    .version(`k3s version ${GIT_VERSION}\nnode version ${process.version}`, '-v, --version', 'print the version')
+    .version(versionText(), '-v, --version', 'print the version')
     .showHelpAfterError('(run "k3s <command> --help" for the flags of a command)')
     .enablePositionalOptions();
   registerServer(program);
