@@ -59,7 +59,7 @@ export type PreflightMode = 'host' | 'rootless';
 
 /** The failing checks for this Config and mode; empty when the node can start. */
 export function runPreflight(config: Config, mode: PreflightMode, probe: Probe = hostProbe()): CheckResult[] {
-  const ctx: CheckContext = { rootless: mode === 'rootless', agent: config.role === 'agent' || !config.components.disableAgent };
+  const ctx: CheckContext = { rootless: mode === 'rootless', agent: config.role === 'agent' || !config.components.disableAgent, quick: true };
   return runChecks(probe, ctx).filter((r) => r.status === 'fail');
 }
 

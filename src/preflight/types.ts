@@ -26,6 +26,11 @@ export interface CheckContext {
   readonly agent: boolean;
   /** Effective K3S_ROOTLESS_* settings, or the error they produced; only check-config passes these. */
   readonly rootlessSettings?: RootlessConfig | Error;
+  /**
+   * Preflight before a start: run no commands that only gather details (versions, the systemd
+   * --user probe), so starting stays fast; presence and permissions are still checked.
+   */
+  readonly quick?: boolean;
 }
 
 /** One check: a pure function of the machine (through the probe); undefined when not relevant. */

@@ -61,7 +61,8 @@ export const subordinateIdChecks: readonly Check[] = [subordinateCheck('uid'), s
 const SESSION_FIX = 'log in through a real session (ssh, a desktop, or machinectl shell USER@) so that systemd starts user@UID.service, and run sudo loginctl enable-linger USER to keep it running';
 
 export const systemdUserCheck: Check = (probe, ctx) => {
-  if (!ctx.rootless || probe.uid === 0) return undefined;
+  // Only ever a warning, and asking systemctl costs a process: not worth it before a start.
+  if (!ctx.rootless || probe.uid === 0 || ctx.quick) return undefined;
   const r = resultFor('rootless.systemd-user', 'rootless', 'systemd --user manager');
   const effect = 'k3s server --rootless still runs, but without a delegated cgroup (no resource limits) and without the k3s-rootless.service unit';
   const systemctl = probe.which('systemctl');

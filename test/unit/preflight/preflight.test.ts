@@ -100,3 +100,14 @@ test('check-config fails on a bad config file and on a bad K3S_ROOTLESS_* value,
   assert.match(text, /FAIL {2}K3S_ROOTLESS_\* settings +K3S_ROOTLESS_MTU="huge"/);
   assert.match(text, /failed: NOT READY\n$/);
 });
+
+test('server preflight runs no commands: presence and permissions only, so starting stays fast', (t) => {
+  const m = debianHost();
+  const ran: string[] = [];
+  const probe = probeOf(m);
+  const counting = { ...probe, run: (command: string, args: readonly string[]) => (ran.push(command), probe.run(command, args)) };
+  assert.deepEqual(runPreflight(config(tempDir(t), { rootless: true }), 'rootless', counting), []);
+  assert.deepEqual(ran, []);
+  delete m.executables['/usr/sbin/runc'];
+  assert.deepEqual(runPreflight(config(tempDir(t)), 'host', counting).map((p) => p.id), ['tools.runc']);
+});
