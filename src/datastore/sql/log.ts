@@ -468,23 +468,32 @@ function* rangeAt(options: RangeOptions, rev: number): Program<RangeResult> {
     const kvs = row && !row.deleted ? [strip(kvOf(row))] : [];
     return { revision: rev, kvs: options.countOnly ? [] : kvs, more: false, count: kvs.length };
   }
-  const [cond, params] = nameCondition(options);
-  const newest = `SELECT MAX(id) AS mid FROM kv_log WHERE ${cond} AND id <= ? GROUP BY name`;
+  const [cond, params] = nameCondition(options, 'l.name');
+  // Newest row per key: rows in the range with no later row of the same key at or below rev.
+  // Walks the (name, id) index in key order, so a limited page stops early (no sort, no
+  // grouping of the whole range), on every SQL database.
+  const where = `${cond} AND l.id <= ? AND l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.name = l.name AND n.id > l.id AND n.id <= ?)`;
+  const whereParams = [...params, rev, rev];
   const countRows = (): Program<number> =>
     (function* () {
-      const r = yield* all(`SELECT COUNT(*) AS n FROM kv_log l JOIN (${newest}) m ON l.id = m.mid WHERE l.deleted = 0`, [...params, rev]);
+      const r = yield* all(`SELECT COUNT(*) AS n FROM kv_log l WHERE ${where}`, whereParams);
       return Number(r[0]?.n ?? 0);
     })();
   if (options.countOnly) return { revision: rev, kvs: [], more: false, count: yield* countRows() };
+  // old_value is only for watch events; keys-only lists skip the value too.
+  const cols = options.keysOnly ? KEY_COLUMNS : RANGE_COLUMNS;
   const rows = yield* all(
-    `SELECT ${prefixed(COLUMNS)} FROM kv_log l JOIN (${newest}) m ON l.id = m.mid WHERE l.deleted = 0 ORDER BY l.name${limit > 0 ? ' LIMIT ?' : ''}`,
-    limit > 0 ? [...params, rev, limit + 1] : [...params, rev],
+    `SELECT ${prefixed(cols)} FROM kv_log l WHERE ${where} ORDER BY l.name${limit > 0 ? ' LIMIT ?' : ''}`,
+    limit > 0 ? [...whereParams, limit + 1] : whereParams,
   );
   const more = limit > 0 && rows.length > limit;
-  const kvs = (more ? rows.slice(0, limit) : rows).map((r) => strip(kvOf(decodeRow(r))));
+  const kvs = (more ? rows.slice(0, limit) : rows).map((r) => kvOf(decodeRow(r)));
   const count = more ? yield* countRows() : kvs.length;
   return { revision: rev, kvs, more, count };
 }
+
+const RANGE_COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, version, lease, value';
+const KEY_COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, version, lease';
 
 /** COLUMNS with the l. alias. */
 function prefixed(cols: string): string {

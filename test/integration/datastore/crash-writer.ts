@@ -1,0 +1,57 @@
+/**
+ * Child process for crash.test.ts: opens the SQLite datastore and writes forever from several
+ * concurrent loops, printing one line per acknowledged write AFTER the write's promise
+ * resolved:  ack <op> <key> <revision> <value>
+ * The parent SIGKILLs it at random moments and checks every acknowledged write survived.
+ *
+ *   node crash-writer.js <dataDir> <runId>
+ */
+import { pino } from 'pino';
+import { parseEndpoint } from '../../../src/datastore/endpoint.js';
+import { openBackend } from '../../../src/datastore/registry.js';
+import { prefixRange } from '../../../src/datastore/types.js';
+
+const [dataDir, runId] = process.argv.slice(2);
+if (!dataDir || !runId) throw new Error('usage: crash-writer <dataDir> <runId>');
+const LOOPS = 4;
+const KEYS_PER_LOOP = 8;
+
+const store = await openBackend(parseEndpoint(undefined), { dataDir, compactIntervalMs: 0, leaseCheckIntervalMs: 0, logger: pino({ level: 'silent' }) });
+// stdout to a pipe is synchronous on Linux: a printed line has left this process.
+const ack = (op: string, key: string, rev: number, value: string): void => void process.stdout.write(`ack ${op} ${key} ${rev} ${value}\n`);
+process.stdout.write('ready\n');
+
+let seq = 0;
+async function loop(n: number): Promise<never> {
+  const prefix = `/crash/${n}/`;
+  for (;;) {
+    const key = `${prefix}${Math.floor(Math.random() * KEYS_PER_LOOP)}`;
+    const value = `${runId}.${n}.${seq++}`;
+    const { kv } = await store.get(key);
+    const dice = Math.random();
+    if (!kv) {
+      const { revision } = await store.create(key, Buffer.from(value));
+      ack('create', key, revision, value);
+    } else if (dice < 0.15) {
+      const res = await store.delete(key, kv.modRevision);
+      if (res.succeeded) ack('delete', key, res.revision, '-');
+    } else if (dice < 0.25) {
+      // A multi-key transaction: both writes or neither.
+      const other = `${prefix}txn`;
+      const res = await store.txn([], [
+        { type: 'put', key, value: Buffer.from(value) },
+        { type: 'put', key: other, value: Buffer.from(value) },
+      ], []);
+      ack('txn', `${key},${other}`, res.revision, value);
+    } else {
+      const res = await store.update(key, Buffer.from(value), kv.modRevision);
+      if (res.succeeded) ack('update', key, res.revision, value);
+    }
+    if (seq % 64 === 0) {
+      // Long reads interleaved with writes, as the API server does.
+      await store.range(prefixRange('/crash/'));
+    }
+  }
+}
+
+await Promise.all(Array.from({ length: LOOPS }, (_, i) => loop(i)));
