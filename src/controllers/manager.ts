@@ -1,0 +1,77 @@
+/**
+ * Runs the controllers inside `k3s server` as one Runnable: while this server holds the
+ * controller-manager lease, it starts shared informers, waits for them to sync, and runs every
+ * controller; when leadership is lost (or on shutdown) all of it stops together.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { EventRecorder } from '../client/events.js';
+import { SharedInformers } from '../client/shared-informers.js';
+import type { ApiClient } from '../client/types.js';
+import { logger } from '../log/index.js';
+import type { Runnable } from '../supervisor/runnable.js';
+import type { Controller } from './controller.js';
+import { runWithLeaderElection } from './leader-election.js';
+
+export interface ControllerManagerOptions {
+  readonly leaseName?: string;
+  readonly identity?: string;
+  readonly leaseDurationSeconds?: number;
+  readonly retryPeriodMs?: number;
+  readonly renewDeadlineMs?: number;
+}
+
+export class ControllerManager implements Runnable {
+  readonly name: string;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly makeControllers: () => Controller[],
+    private readonly options: ControllerManagerOptions = {},
+  ) {
+    this.name = options.leaseName ?? 'kube-controller-manager';
+  }
+
+  start(signal: AbortSignal): Promise<void> {
+    const log = logger(this.name);
+    const identity = this.options.identity ?? `${hostname()}_${randomBytes(8).toString('hex')}`;
+    this.done = runWithLeaderElection(
+      this.client,
+      {
+        name: this.name,
+        identity,
+        ...(this.options.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: this.options.leaseDurationSeconds } : {}),
+        ...(this.options.retryPeriodMs !== undefined ? { retryPeriodMs: this.options.retryPeriodMs } : {}),
+        ...(this.options.renewDeadlineMs !== undefined ? { renewDeadlineMs: this.options.renewDeadlineMs } : {}),
+        onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'leader election'),
+      },
+      signal,
+      async (leading) => {
+        log.info({ identity }, 'leading: starting controllers');
+        const informers = new SharedInformers(this.client, { onError: (err) => log.debug({ err: String(err) }, 'informer retry') });
+        const controllers = this.makeControllers();
+        for (const controller of controllers) {
+          const clog = logger(controller.name);
+          controller.setup({
+            client: this.client,
+            informers,
+            events: new EventRecorder(this.client, { component: controller.name }, (err) => clog.debug({ err: String(err) }, 'event not recorded')),
+            log: clog,
+            now: () => new Date(),
+          });
+        }
+        informers.start(leading);
+        await informers.waitForSync();
+        await Promise.all(controllers.map((c) => c.run(leading).catch((err: unknown) => logger(c.name).error({ err }, 'controller stopped with an error'))));
+        await informers.stopped();
+        log.info('stopped leading');
+      },
+    ).catch((err: unknown) => log.error({ err }, 'controller manager failed'));
+    return Promise.resolve();
+  }
+
+  stopped(): Promise<void> {
+    return this.done;
+  }
+}
