@@ -6,7 +6,7 @@
 import { ConfigError, type Config } from '../config/index.js';
 import { cgroupsCheck } from './checks/cgroups.js';
 import { tunCheck } from './checks/devices.js';
-import { brNetfilterCheck, overlayCheck, userNamespacesCheck } from './checks/kernel.js';
+import { brNetfilterCheck, kernelConfigCheck, overlayCheck, userNamespacesCheck } from './checks/kernel.js';
 import {
   rootlessSettingsCheck,
   sessionBusCheck,
@@ -23,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   overlayCheck,
   brNetfilterCheck,
   userNamespacesCheck,
+  kernelConfigCheck,
   cgroupsCheck,
   tunCheck,
   ...toolChecks,

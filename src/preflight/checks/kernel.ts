@@ -1,6 +1,6 @@
 /** Kernel features a node needs: overlayfs for the snapshotter, br_netfilter, user namespaces. */
 import { resultFor, type Check } from '../types.js';
-import { kernelVersion, moduleState } from './kernel-module.js';
+import { kernelConfig, kernelVersion, moduleState } from './kernel-module.js';
 
 const persist = (module: string): string => `sudo modprobe ${module} && echo ${module} | sudo tee /etc/modules-load.d/${module}.conf`;
 
@@ -72,4 +72,39 @@ export const userNamespacesCheck: Check = (probe, ctx) => {
   const parts = [`max_user_namespaces ${maxText ?? 'unknown'}`];
   if (clone !== undefined) parts.push(`unprivileged_userns_clone ${clone}`);
   return r.pass(`enabled (${parts.join(', ')})`);
+};
+
+/**
+ * Kernel build options containers and pod networking rely on; each entry lists alternative
+ * symbols (names changed across kernel versions). Built in (y) or as a module (m) both count.
+ */
+const NODE_OPTIONS: readonly (readonly string[])[] = [
+  ['CONFIG_NAMESPACES'], ['CONFIG_NET_NS'], ['CONFIG_PID_NS'], ['CONFIG_IPC_NS'], ['CONFIG_UTS_NS'],
+  ['CONFIG_CGROUPS'], ['CONFIG_CGROUP_CPUACCT'], ['CONFIG_CGROUP_DEVICE', 'CONFIG_CGROUP_BPF'], ['CONFIG_CGROUP_FREEZER'],
+  ['CONFIG_CGROUP_SCHED'], ['CONFIG_CPUSETS'], ['CONFIG_MEMCG', 'CONFIG_CGROUP_MEM_RES_CTLR'], ['CONFIG_CGROUP_PIDS'],
+  ['CONFIG_KEYS'], ['CONFIG_POSIX_MQUEUE'], ['CONFIG_VETH'], ['CONFIG_BRIDGE'],
+  ['CONFIG_NF_NAT'], ['CONFIG_NF_CONNTRACK'], ['CONFIG_IP_NF_FILTER'], ['CONFIG_IP_NF_NAT'],
+  ['CONFIG_NETFILTER_XT_TARGET_MASQUERADE', 'CONFIG_IP_NF_TARGET_MASQUERADE'], ['CONFIG_NETFILTER_XT_MATCH_ADDRTYPE'],
+  ['CONFIG_NETFILTER_XT_MATCH_CONNTRACK'], ['CONFIG_NETFILTER_XT_MATCH_COMMENT'], ['CONFIG_NETFILTER_XT_MARK'],
+];
+const ROOTLESS_OPTIONS: readonly (readonly string[])[] = [['CONFIG_USER_NS'], ['CONFIG_TUN']];
+
+export const kernelConfigCheck: Check = (probe, ctx) => {
+  const r = resultFor('kernel.config', 'kernel', 'kernel options');
+  const config = kernelConfig(probe);
+  if (!config) {
+    return r.warn(
+      `no kernel configuration at /proc/config.gz or /boot/config-${probe.kernelRelease}: namespaces, cgroup and netfilter options were not verified`,
+      'sudo modprobe configs (provides /proc/config.gz), or install the kernel package that ships /boot/config-*',
+    );
+  }
+  const set = new Set([...config.text.matchAll(/^(CONFIG_[A-Z0-9_]+)=[ym]$/gm)].map((m) => m[1]!));
+  const wanted = ctx.rootless ? [...NODE_OPTIONS, ...ROOTLESS_OPTIONS] : NODE_OPTIONS;
+  const missing = wanted.filter((alternatives) => !alternatives.some((o) => set.has(o))).map((alternatives) => alternatives.join(' or '));
+  if (missing.length === 0) return r.pass(`all ${wanted.length} required options set (${config.path})`);
+  return r.need(
+    ctx.agent || ctx.rootless,
+    `${config.path} lacks ${missing.join(', ')}`,
+    'use a kernel with these options built in or as modules (distribution kernels have them all)',
+  );
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { brNetfilterCheck, overlayCheck, userNamespacesCheck } from '../../../src/preflight/checks/kernel.js';
+import { brNetfilterCheck, kernelConfigCheck, overlayCheck, userNamespacesCheck } from '../../../src/preflight/checks/kernel.js';
 import { debianHost, probeOf } from './fake-machine.js';
 
 const node = { rootless: false, agent: true };
@@ -94,4 +94,33 @@ test('a kernel without user namespaces fails rootless', () => {
   const m = debianHost();
   delete m.dirs['/proc/self/ns/user'];
   assert.equal(userNamespacesCheck(probeOf(m), rootless)?.status, 'fail');
+});
+
+const FULL_CONFIG = [
+  'CONFIG_NAMESPACES=y', 'CONFIG_NET_NS=y', 'CONFIG_PID_NS=y', 'CONFIG_IPC_NS=y', 'CONFIG_UTS_NS=y', 'CONFIG_USER_NS=y',
+  'CONFIG_CGROUPS=y', 'CONFIG_CGROUP_CPUACCT=y', 'CONFIG_CGROUP_BPF=y', 'CONFIG_CGROUP_FREEZER=y', 'CONFIG_CGROUP_SCHED=y',
+  'CONFIG_CPUSETS=y', 'CONFIG_MEMCG=y', 'CONFIG_CGROUP_PIDS=y', 'CONFIG_KEYS=y', 'CONFIG_POSIX_MQUEUE=y', 'CONFIG_VETH=m',
+  'CONFIG_BRIDGE=m', 'CONFIG_NF_NAT=m', 'CONFIG_NF_CONNTRACK=m', 'CONFIG_IP_NF_FILTER=m', 'CONFIG_IP_NF_NAT=m',
+  'CONFIG_IP_NF_TARGET_MASQUERADE=m', 'CONFIG_NETFILTER_XT_MATCH_ADDRTYPE=m', 'CONFIG_NETFILTER_XT_MATCH_CONNTRACK=m',
+  'CONFIG_NETFILTER_XT_MATCH_COMMENT=m', 'CONFIG_NETFILTER_XT_MARK=m', 'CONFIG_TUN=m',
+].join('\n');
+
+test('kernel options: all present (y or m, either alternative name) passes', () => {
+  const m = debianHost();
+  m.files['/boot/config-6.1.0-18-amd64'] = `${FULL_CONFIG}\n`;
+  const r = kernelConfigCheck(probeOf(m), rootless);
+  assert.equal(r?.status, 'pass');
+  assert.match(r!.detail, /all 28 required options set \(\/boot\/config-6\.1\.0-18-amd64\)/);
+});
+
+test('kernel options: a missing one fails naming it; without any kernel config it warns', () => {
+  const m = debianHost();
+  m.gzipFiles['/proc/config.gz'] = FULL_CONFIG.replace('CONFIG_VETH=m', '# CONFIG_VETH is not set').replace('CONFIG_TUN=m', '');
+  const node = kernelConfigCheck(probeOf(m), { rootless: false, agent: true });
+  assert.equal(node?.status, 'fail');
+  assert.match(node!.detail, /\/proc\/config\.gz lacks CONFIG_VETH$/);
+  assert.match(kernelConfigCheck(probeOf(m), rootless)!.detail, /lacks CONFIG_VETH, CONFIG_TUN$/);
+  const none = kernelConfigCheck(probeOf(debianHost()), rootless);
+  assert.equal(none?.status, 'warn');
+  assert.match(none!.fix!, /modprobe configs/);
 });
