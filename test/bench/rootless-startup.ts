@@ -1,0 +1,165 @@
+/**
+ * Benchmark: what --rootless costs at startup and at idle. For `k3s server --disable-agent`
+ * as root and `k3s server --rootless --disable-agent` as a fresh user, each on a new data dir:
+ * time from spawn until the host sees the API answer /readyz through the written kubeconfig,
+ * then, after a short idle, the RSS of every process of the server (launcher, rootlesskit,
+ * slirp4netns, the server inside).
+ * Run as root: node dist/test/bench/rootless-startup.js [runs]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { freePort, K3S_BIN } from '../helpers/index.js';
+import { createTestUser, k3sCommandFor, type TestUser } from '../helpers/users.js';
+
+const runs = Number(process.argv[2] ?? 5);
+const cleanups: (() => unknown)[] = [];
+const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+
+/** GET /readyz with the kubeconfig's CA and client certificate; true on 200. */
+function ready(kubeconfig: string): Promise<boolean> {
+  if (!existsSync(kubeconfig)) return Promise.resolve(false);
+  try {
+    const doc = parseYaml(readFileSync(kubeconfig, 'utf8')) as {
+      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+      users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+    };
+    const cluster = doc.clusters[0]!.cluster;
+    const user = doc.users[0]!.user;
+    const url = new URL('/readyz', cluster.server);
+    return new Promise((resolve) => {
+      const req = request(url, {
+        ca: Buffer.from(cluster['certificate-authority-data'], 'base64'),
+        cert: Buffer.from(user['client-certificate-data'], 'base64'),
+        key: Buffer.from(user['client-key-data'], 'base64'),
+        timeout: 1000,
+      }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+  } catch {
+    return Promise.resolve(false);
+  }
+}
+
+function rssKiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0);
+}
+
+/** Every descendant of `pid` (and itself) with its command name. */
+function tree(pid: number): { pid: number; comm: string }[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone
+    }
+  }
+  const out: { pid: number; comm: string }[] = [];
+  const walk = (p: number): void => {
+    try {
+      out.push({ pid: p, comm: readFileSync(`/proc/${p}/comm`, 'utf8').trim() });
+    } catch {
+      return;
+    }
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Sample {
+  readyMs: number;
+  rss: Map<string, number>;
+}
+
+async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> {
+  const port = await freePort();
+  let argv: string[];
+  let kubeconfig: string;
+  let dataDir: string;
+  if (mode === 'root') {
+    dataDir = mkdtempSync(join(tmpdir(), 'k3s-bench-'));
+    kubeconfig = join(dataDir, 'k3s.yaml');
+    argv = [process.execPath, K3S_BIN, 'server', '--disable-agent', '-d', dataDir, '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig];
+  } else {
+    dataDir = join(user.home, '.rancher/k3s');
+    kubeconfig = join(user.home, '.kube/k3s.yaml');
+    argv = [...user.runAs, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)];
+  }
+  const t0 = performance.now();
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${mode} server exited with ${child.exitCode}`);
+      if (await ready(kubeconfig)) break;
+      if (performance.now() - t0 > 60_000) throw new Error(`${mode} server not ready in 60 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const readyMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 3000));
+    const rss = new Map<string, number>();
+    for (const p of tree(child.pid!)) {
+      if (p.comm === 'runuser') continue; // the benchmark's own way in, not part of the product
+      const role = p.comm === 'node' ? (rss.has('k3s (launcher)') || mode === 'root' ? 'k3s (server)' : 'k3s (launcher)') : p.comm;
+      rss.set(role, (rss.get(role) ?? 0) + rssKiB(p.pid));
+    }
+    return { readyMs, rss };
+  } finally {
+    await stop(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+try {
+  const user = createTestUser(t, 'k3sbench');
+  const results: Record<'root' | 'rootless', Sample[]> = { root: [], rootless: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const mode of ['root', 'rootless'] as const) results[mode].push(await once(mode, user));
+  }
+  const cpu = execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
+  console.log(`\n${runs} runs each, median; ${cpu}, ${execFileSync('nproc').toString().trim()} cores\n`);
+  console.log('| | root | rootless | rootless - root |');
+  console.log('|---|---|---|---|');
+  const rootReady = median(results.root.map((s) => s.readyMs));
+  const rlReady = median(results.rootless.map((s) => s.readyMs));
+  console.log(`| spawn -> API ready on the host (ms) | ${rootReady.toFixed(0)} | ${rlReady.toFixed(0)} | ${(rlReady - rootReady).toFixed(0)} |`);
+  const roles = new Set([...results.root, ...results.rootless].flatMap((s) => [...s.rss.keys()]));
+  const total = (s: Sample): number => [...s.rss.values()].reduce((a, b) => a + b, 0);
+  for (const role of [...roles].sort()) {
+    const r = median(results.root.map((s) => s.rss.get(role) ?? 0)) / 1024;
+    const rl = median(results.rootless.map((s) => s.rss.get(role) ?? 0)) / 1024;
+    console.log(`| RSS ${role} (MiB) | ${r ? r.toFixed(1) : '-'} | ${rl ? rl.toFixed(1) : '-'} | |`);
+  }
+  const rootTotal = median(results.root.map(total)) / 1024;
+  const rlTotal = median(results.rootless.map(total)) / 1024;
+  console.log(`| RSS total (MiB) | ${rootTotal.toFixed(1)} | ${rlTotal.toFixed(1)} | ${(rlTotal - rootTotal).toFixed(1)} |`);
+} finally {
+  for (const fn of cleanups.reverse()) await fn();
+}
