@@ -1,0 +1,201 @@
+/**
+ * The REST verbs of resources, independent of transport: the HTTP handler and the loopback client
+ * both call these with decoded objects and a user, after authorization. Query options (dryRun,
+ * fieldManager, force, propagationPolicy, ...) are read here so both paths agree on them.
+ */
+import type { Catalogue } from '../api/catalogue.js';
+import type { KubeObject, ResourceInfo } from '../api/types.js';
+import type { DeleteOptions, PatchType } from '../client/types.js';
+import { badRequest, groupResource, methodNotAllowed, pathNotFound, success } from './errors.js';
+import { defaultFieldManager } from './patch/index.js';
+import type { ListQuery, ListResult } from './registry/list.js';
+import type { DeleteResult, Registry, WriteContext } from './registry/store.js';
+import { parseFieldSelector } from './selectors/fields.js';
+import { parseLabelSelector, SelectorError } from './selectors/labels.js';
+import { subresourceHandler, type SubresourceHandlers } from './subresources/index.js';
+import type { Authenticate, Authorize, Extensions, UserInfo } from './types.js';
+
+export interface RestContext {
+  readonly user: UserInfo;
+  readonly query: URLSearchParams;
+  readonly userAgent?: string;
+}
+
+export interface RestDeps {
+  readonly registry: Registry;
+  readonly catalogue: Catalogue;
+  readonly extensions: Extensions;
+  readonly authorize: Authorize;
+  readonly authenticate?: Authenticate;
+}
+
+export interface CreateOutcome {
+  readonly object: KubeObject;
+  /** 201 for a stored object, 200 for reviews answered without storage and dry runs too. */
+  readonly code: number;
+}
+
+function dryRunOf(query: URLSearchParams, body?: { dryRun?: unknown }): boolean {
+  const values = [...query.getAll('dryRun'), ...(Array.isArray(body?.dryRun) ? (body.dryRun as unknown[]).map(String) : [])];
+  for (const v of values) {
+    if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+export function writeContext(ctx: RestContext, body?: { dryRun?: unknown }): WriteContext {
+  const manager = ctx.query.get('fieldManager');
+  if (manager !== null && manager.length > 128) throw badRequest('fieldManager: Too long: may not be more than 128 bytes');
+  return { user: ctx.user, dryRun: dryRunOf(ctx.query, body), fieldManager: manager ?? defaultFieldManager(ctx.userAgent) };
+}
+
+export function listQuery(info: ResourceInfo, query: URLSearchParams): ListQuery {
+  try {
+    const limitText = query.get('limit');
+    const limit = limitText === null || limitText === '' ? undefined : Number(limitText);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`limit: Invalid value: "${limitText}": must be a non-negative integer`);
+    const q: ListQuery = {
+      labels: parseLabelSelector(query.get('labelSelector')),
+      fields: parseFieldSelector(query.get('fieldSelector'), info),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(query.get('continue') ? { continue: query.get('continue')! } : {}),
+      ...(query.get('resourceVersion') !== null ? { resourceVersion: query.get('resourceVersion')! } : {}),
+      ...(query.get('resourceVersionMatch') ? { resourceVersionMatch: query.get('resourceVersionMatch')! } : {}),
+    };
+    return q;
+  } catch (err) {
+    if (err instanceof SelectorError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+/** DeleteOptions from the body (kubectl) and the query (curl, client-go's older paths). */
+export function deleteOptions(query: URLSearchParams, body: unknown): DeleteOptions & { orphanDependents?: boolean; dryRunAll: boolean } {
+  const b = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  if (b['kind'] !== undefined && b['kind'] !== 'DeleteOptions') throw badRequest(`the body of a delete must be DeleteOptions, got kind "${String(b['kind'])}"`);
+  const graceText = query.get('gracePeriodSeconds');
+  const grace = typeof b['gracePeriodSeconds'] === 'number' ? b['gracePeriodSeconds'] : graceText !== null ? Number(graceText) : undefined;
+  if (grace !== undefined && !Number.isInteger(grace)) throw badRequest(`gracePeriodSeconds: Invalid value: "${String(grace)}": must be an integer`);
+  const policy = (b['propagationPolicy'] as string | undefined) ?? query.get('propagationPolicy') ?? undefined;
+  if (policy !== undefined && policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+    throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+  }
+  const orphanText = query.get('orphanDependents');
+  const orphan = typeof b['orphanDependents'] === 'boolean' ? b['orphanDependents'] : orphanText !== null ? orphanText === 'true' : undefined;
+  if (orphan !== undefined && policy !== undefined) throw badRequest('orphanDependents: Invalid value: the orphanDependents field and the propagationPolicy field are mutually exclusive');
+  const pre = (b['preconditions'] ?? {}) as { uid?: unknown; resourceVersion?: unknown };
+  const preconditions = {
+    ...(typeof pre.uid === 'string' ? { uid: pre.uid } : {}),
+    ...(typeof pre.resourceVersion === 'string' ? { resourceVersion: pre.resourceVersion } : {}),
+  };
+  return {
+    ...(grace !== undefined ? { gracePeriodSeconds: Math.max(0, grace) } : {}),
+    ...(policy !== undefined ? { propagationPolicy: policy } : {}),
+    ...(orphan !== undefined ? { orphanDependents: orphan } : {}),
+    ...(Object.keys(preconditions).length > 0 ? { preconditions } : {}),
+    dryRunAll: dryRunOf(query, b as { dryRun?: unknown }),
+  };
+}
+
+export class Rest {
+  readonly #deps: RestDeps;
+  readonly #subresources: SubresourceHandlers;
+
+  constructor(deps: RestDeps) {
+    this.#deps = deps;
+    this.#subresources = subresourceHandler(deps);
+  }
+
+  get registry(): Registry {
+    return this.#deps.registry;
+  }
+
+  #stored(info: ResourceInfo): void {
+    if (!info.storageResource) throw methodNotAllowed();
+  }
+
+  async get(info: ResourceInfo, namespace: string, name: string, subresource: string, ctx: RestContext): Promise<KubeObject> {
+    if (subresource === '' || subresource === 'status') {
+      this.#stored(info);
+      return this.#deps.registry.get(info, namespace, name);
+    }
+    return this.#subresources.get(info, namespace, name, subresource, ctx);
+  }
+
+  async list(info: ResourceInfo, namespace: string, ctx: RestContext): Promise<ListResult> {
+    this.#stored(info);
+    return this.#deps.registry.list(info, namespace, listQuery(info, ctx.query));
+  }
+
+  async create(info: ResourceInfo, namespace: string, name: string, subresource: string, body: unknown, ctx: RestContext): Promise<CreateOutcome> {
+    if (name !== '' || subresource !== '') return this.#subresources.create(info, namespace, name, subresource, body, ctx);
+    if (!info.storageResource) return this.#subresources.review(info, namespace, body, ctx);
+    const object = await this.#deps.registry.create(info, namespace, body, writeContext(ctx, undefined));
+    return { object, code: 201 };
+  }
+
+  async update(info: ResourceInfo, namespace: string, name: string, subresource: string, body: unknown, ctx: RestContext): Promise<CreateOutcome> {
+    if (subresource !== '' && subresource !== 'status' && subresource !== 'finalize') return this.#subresources.update(info, namespace, name, subresource, body, ctx);
+    this.#stored(info);
+    const result = await this.#deps.registry.update(info, namespace, name, body, writeContext(ctx), subresource);
+    return { object: result.object, code: result.created ? 201 : 200 };
+  }
+
+  async patch(info: ResourceInfo, namespace: string, name: string, subresource: string, type: PatchType, patch: unknown, ctx: RestContext): Promise<CreateOutcome> {
+    if (subresource !== '' && subresource !== 'status') return this.#subresources.patch(info, namespace, name, subresource, type, patch, ctx);
+    this.#stored(info);
+    const force = ctx.query.get('force');
+    if (force !== null && type !== 'apply') throw badRequest('force: Forbidden: may not be specified for non-apply patch');
+    const result = await this.#deps.registry.patch(info, namespace, name, type, patch, writeContext(ctx), {
+      subresource,
+      force: force === 'true',
+    });
+    return { object: result.object, code: result.created ? 201 : 200 };
+  }
+
+  async delete(info: ResourceInfo, namespace: string, name: string, body: unknown, ctx: RestContext): Promise<{ result: DeleteResult; code: number; response: KubeObject }> {
+    this.#stored(info);
+    const options = deleteOptions(ctx.query, body);
+    const result = await this.#deps.registry.delete(info, namespace, name, options, { user: ctx.user, dryRun: options.dryRunAll });
+    if (!result.deleted) {
+      const code = options.propagationPolicy === 'Orphan' || options.orphanDependents === true ? 200 : 202;
+      return { result, code, response: result.object };
+    }
+    // Upstream answers pods (and a few others) with the deleted object, most kinds with a Status.
+    const returnsObject = info.group === '' && (info.kind === 'Pod' || info.kind === 'Service' || info.kind === 'Namespace');
+    const response = returnsObject ? result.object : (success(groupResource(info), name, result.object.metadata?.uid) as unknown as KubeObject);
+    return { result, code: 200, response };
+  }
+
+  /** DELETE on a collection: each selected object deleted as by DELETE, answered as a list. */
+  async deleteCollection(info: ResourceInfo, namespace: string, body: unknown, ctx: RestContext): Promise<KubeObject> {
+    this.#stored(info);
+    if (!info.verbs.includes('deletecollection')) throw methodNotAllowed();
+    const options = deleteOptions(ctx.query, body);
+    const listed = await this.#deps.registry.list(info, namespace, { ...listQuery(info, ctx.query), resourceVersion: '' });
+    const items: KubeObject[] = [];
+    for (const entry of listed.items) {
+      const meta = entry.object.metadata ?? {};
+      try {
+        const result = await this.#deps.registry.delete(info, meta.namespace ?? '', meta.name ?? '', options, { user: ctx.user, dryRun: options.dryRunAll });
+        items.push(result.object);
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) continue;
+        throw err;
+      }
+    }
+    return {
+      apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+      kind: info.listKind,
+      metadata: { resourceVersion: listed.resourceVersion },
+      items,
+    } as KubeObject;
+  }
+
+  /** Resolves a resource of a request, or 404 as upstream for an unknown one. */
+  resolve(group: string, version: string, resource: string): ResourceInfo {
+    const info = this.#deps.catalogue.lookup(group, version, resource);
+    if (!info || info.resource !== resource) throw pathNotFound();
+    return info;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The API server as a Runnable: watch cache, registry, REST verbs, and an HTTPS listener speaking
+ * HTTP/2 and HTTP/1.1 (kubectl uses HTTP/2; watches and upgrades may use HTTP/1.1). Client
+ * certificates are requested but not required: unauthenticated clients still reach /version and
+ * the health checks, everything else answers 401.
+ */
+import { createSecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { Catalogue } from '../api/catalogue.js';
+import type { ApiClient } from '../client/types.js';
+import type { Backend } from '../datastore/types.js';
+import { logger } from '../log/index.js';
+import type { Runnable } from '../supervisor/runnable.js';
+import { serviceIpAllocator } from './admission/service-ips.js';
+import { bootstrapObjects } from './bootstrap.js';
+import { createRequestHandler } from './http/handler.js';
+import { LoopbackClient } from '../client/loopback.js';
+import type { AdmissionPlugin } from './registry/admission.js';
+import { resourcePrefix } from './registry/keys.js';
+import { Registry } from './registry/store.js';
+import { Rest } from './rest.js';
+import type { Authenticate, Authorize, Extensions } from './types.js';
+import { WatchCache } from './watch-cache.js';
+
+export interface ApiServerOptions {
+  readonly backend: Backend;
+  readonly catalogue?: Catalogue;
+  readonly tls: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly clientCa?: string | Buffer };
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly authenticate: Authenticate;
+  readonly authorize: Authorize;
+  readonly extensions?: Extensions;
+  readonly admission?: readonly AdmissionPlugin[];
+  readonly serviceCidr: string;
+  readonly nodePortRange?: { readonly min: number; readonly max: number };
+  /** Address written to the kubernetes Endpoints; defaults to the listen host (or 127.0.0.1). */
+  readonly advertiseAddress?: string;
+  /** Create the default namespaces and the kubernetes Service (default true). */
+  readonly bootstrap?: boolean;
+}
+
+const log = logger('apiserver');
+
+export class ApiServer implements Runnable {
+  readonly name = 'apiserver';
+  readonly catalogue: Catalogue;
+  readonly cache: WatchCache;
+  readonly registry: Registry;
+  readonly rest: Rest;
+  readonly #options: ApiServerOptions;
+  #stopped: Promise<void> = Promise.resolve();
+  #port = 0;
+  #ready = false;
+
+  constructor(options: ApiServerOptions) {
+    this.#options = options;
+    this.catalogue = options.catalogue ?? new Catalogue();
+    const prefixes = new Set(this.catalogue.all().filter((r) => r.storageResource).map((r) => resourcePrefix(r)));
+    this.cache = new WatchCache(options.backend, prefixes);
+    const extensions = options.extensions ?? {};
+    const admission: AdmissionPlugin[] = [
+      serviceIpAllocator({ serviceCidr: options.serviceCidr, nodePortRange: options.nodePortRange ?? { min: 30000, max: 32767 }, cache: this.cache }),
+      ...(options.admission ?? []),
+    ];
+    this.registry = new Registry({ backend: options.backend, cache: this.cache, extensions, admission });
+    this.rest = new Rest({ registry: this.registry, catalogue: this.catalogue, extensions, authorize: options.authorize, authenticate: options.authenticate });
+  }
+
+  /** The port actually listened on (after start). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** An ApiClient running this server's pipeline in-process, as system:apiserver. */
+  loopback(): ApiClient {
+    return new LoopbackClient(this.rest, this.cache);
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    await this.cache.start();
+    const o = this.#options;
+    const handler = createRequestHandler({
+      catalogue: this.catalogue,
+      rest: this.rest,
+      cache: this.cache,
+      extensions: o.extensions ?? {},
+      authenticate: o.authenticate,
+      authorize: o.authorize,
+      serverAddress: `${o.host === '0.0.0.0' || o.host === '' ? '127.0.0.1' : o.host}:${o.port}`,
+      ready: () => [
+        { name: 'etcd', ok: this.cache.failure === undefined },
+        { name: 'informer-sync', ok: this.#ready },
+      ],
+    });
+    const server = createSecureServer({
+      key: o.tls.key,
+      cert: o.tls.cert,
+      ...(o.tls.clientCa ? { ca: o.tls.clientCa } : {}),
+      requestCert: true,
+      rejectUnauthorized: false,
+      allowHTTP1: true,
+      // kubectl multiplexes discovery and watches on one connection.
+      settings: { maxConcurrentStreams: 1000 },
+    });
+    server.on('request', handler);
+    server.on('sessionError', (err) => log.debug({ err: err.message }, 'http2 session error'));
+    server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host || '0.0.0.0', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#port = (server.address() as AddressInfo).port;
+    if (o.bootstrap !== false) {
+      await bootstrapObjects(this.registry, this.catalogue, {
+        serviceCidr: o.serviceCidr,
+        advertiseAddress: o.advertiseAddress ?? (o.host === '0.0.0.0' || o.host === '::' || o.host === '' ? '127.0.0.1' : o.host),
+        port: this.#port,
+      });
+    }
+    this.#ready = true;
+    log.info({ address: `${o.host}:${this.#port}`, ms: Math.round(performance.now() - t0) }, 'API server listening');
+    this.#stopped = new Promise<void>((resolve) => {
+      const stop = (): void => {
+        this.#ready = false;
+        this.cache.stop();
+        server.close(() => resolve());
+        // Watches are long-lived: end open sessions so close() can finish.
+        setTimeout(() => resolve(), 2000).unref();
+      };
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+
+  stopped(): Promise<void> {
+    return this.#stopped;
+  }
+}
