@@ -67,6 +67,11 @@ export interface SqlLogOptions {
 }
 
 const MAX_ATTEMPTS = 20;
+/** Fill rows (pooled databases): tombstones of a reserved name with no previous revision. */
+const FILL_SQL = `INSERT INTO kv_log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const NOT_FILL = 'NOT (deleted = 1 AND prev_revision = 0)';
+const MAX_FILL = 1000;
+const isFill = (r: LogRow): boolean => r.deleted && r.prevRevision === 0;
 const COMPACT_META = 'compact_rev';
 
 type Write<T> = { result: T; events: WatchEvent[] };
@@ -104,7 +109,7 @@ export class SqlLog implements Backend {
     });
     this.floor = await this.readFloor();
     const current = await this.exec.read(maxId);
-    this.hub = new WatchHub({ history: (r, f, t, l) => this.history(r, f, t, l), compactRevision: () => this.compactRevision() }, current);
+    this.hub = new WatchHub({ history: (r, f, t, l) => this.history(r, f, t, l), compactRevision: () => this.compactRevision() }, current, this.log);
     this.started = true;
     const o = this.options;
     const every = (ms: number, fn: () => Promise<unknown>): void => {
@@ -232,7 +237,7 @@ export class SqlLog implements Backend {
         const { result, events } = await this.exec.write(program);
         if (events.length > 0) {
           if (this.exec.serialCommits) feed.publish(events);
-          else this.kickPoll();
+          else await this.published(events[events.length - 1]!.kv.modRevision);
         }
         return result;
       } catch (err) {
@@ -252,9 +257,21 @@ export class SqlLog implements Backend {
   private async history(range: KeyRange, from: number, to: number, limit: number): Promise<WatchEvent[]> {
     const rows = await this.exec.read(function* () {
       const [cond, params] = nameCondition(range);
-      return yield* all(`SELECT ${COLUMNS} FROM kv_log WHERE id >= ? AND id <= ? AND ${cond} ORDER BY id LIMIT ?`, [from, to, ...params, limit]);
+      return yield* all(`SELECT ${COLUMNS} FROM kv_log WHERE id >= ? AND id <= ? AND ${cond} AND ${NOT_FILL} ORDER BY id LIMIT ?`, [from, to, ...params, limit]);
     });
     return rows.map((r) => rowEvent(decodeRow(r)));
+  }
+
+  /**
+   * Pooled databases: resolves once the feed has published `revision`, so a write is in the
+   * feed before it is acknowledged and a watch opened afterwards never reports it as new.
+   */
+  private async published(revision: number): Promise<void> {
+    while (!this.closed && this.hub !== undefined && this.hub.lastRevision < revision) {
+      this.kickPoll();
+      await this.polling?.catch(() => undefined);
+      if (this.hub.lastRevision < revision) await sleep(2);
+    }
   }
 
   /** Pooled databases: publish rows committed after the last published revision. */
@@ -280,7 +297,9 @@ export class SqlLog implements Backend {
       const rows = (await this.exec.read(() => all(`SELECT ${COLUMNS} FROM kv_log WHERE id > ? ORDER BY id LIMIT 500`, [after]))).map(decodeRow);
       if (rows.length === 0) return;
       // Ids are handed out before commit, so a gap may be a transaction still committing: wait
-      // for it a little, then skip it (it was rolled back, or compacted away).
+      // for it a little, then claim the missing ids with fill rows (as kine does). A transaction
+      // still holding one of them then fails on the primary key and is re-run with a new id, so
+      // a committed row is never skipped; a fill that collides means the row just committed.
       const ready: LogRow[] = [];
       let expect = after + 1;
       for (const r of rows) {
@@ -288,14 +307,34 @@ export class SqlLog implements Backend {
           const now = Date.now();
           this.gapSince ??= now;
           if (now - this.gapSince < (this.options.gapTimeoutMs ?? 1000)) break;
+          if (!(await this.fillGap(expect, r.id - 1))) break;
         }
         this.gapSince = undefined;
         ready.push(r);
         expect = r.id + 1;
       }
       if (ready.length === 0) return;
-      hub.publish(ready.map(rowEvent));
+      hub.publish(ready.filter((r) => !isFill(r)).map(rowEvent));
+      hub.advance(ready[ready.length - 1]!.id);
       if (rows.length < 500) return;
+    }
+  }
+
+  /** Claims ids [from, to] with fill rows; false when one of them committed meanwhile. */
+  private async fillGap(from: number, to: number): Promise<boolean> {
+    if (to - from >= MAX_FILL) {
+      // Not a transaction in flight (a sequence jump after a database crash): skip it.
+      this.log.warn({ from, to }, 'skipping a large gap in revision ids');
+      return true;
+    }
+    try {
+      await this.exec.write(function* () {
+        for (let id = from; id <= to; id++) yield* run(FILL_SQL, [id, `\0gap/${id}`, 0, 1, 0, 0, 0, 0, EMPTY, EMPTY]);
+      });
+      return true;
+    } catch (err) {
+      if (this.dialect.classify(err) === 'fatal') throw err;
+      return false;
     }
   }
 
