@@ -78,19 +78,34 @@ export const sessionBusCheck: Check = (probe, ctx) => {
   if (!ctx.rootless || probe.uid === 0) return undefined;
   const r = resultFor('rootless.dbus', 'rootless', 'D-Bus session bus');
   const effect = 'k3s cannot ask systemd --user for a delegated cgroup scope';
+  const found = sessionBus(probe);
+  if ('problem' in found) return r.warn(`${found.problem}; ${effect}`, found.fix);
+  const where = `${found.address} (${found.from})`;
+  // A socket file can outlive its daemon: ask the bus itself when dbus-send is there to ask with.
+  const dbusSend = ctx.quick ? undefined : probe.which('dbus-send');
+  if (!dbusSend) return r.pass(where);
+  const ran = probe.run(dbusSend, [`--bus=${found.address}`, '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.GetId']);
+  if (ran?.code === 0) return r.pass(`${where}, answering`);
+  const why = (ran?.stderr ?? '').split('\n').map((l) => l.trim()).find(Boolean) ?? 'no answer';
+  return r.warn(`${where} does not answer: ${why}; ${effect}`, SESSION_FIX);
+};
+
+type BusLookup = { readonly address: string; readonly from: string } | { readonly problem: string; readonly fix: string };
+
+/** The session bus as libdbus finds it: DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus. */
+function sessionBus(probe: Probe): BusLookup {
   const address = probe.env.DBUS_SESSION_BUS_ADDRESS;
   if (address) {
     const path = /(?:^|;)unix:(?:[^;]*,)?path=([^,;]+)/.exec(address)?.[1];
-    if (path === undefined) return r.pass(`DBUS_SESSION_BUS_ADDRESS=${address}`);
-    if (probe.stat(path)?.isSocket) return r.pass(`${path} (DBUS_SESSION_BUS_ADDRESS)`);
-    return r.warn(`DBUS_SESSION_BUS_ADDRESS points at ${path}, which is not a socket; ${effect}`, `unset DBUS_SESSION_BUS_ADDRESS or fix it; ${SESSION_FIX}`);
+    if (path === undefined || probe.stat(path)?.isSocket) return { address, from: 'DBUS_SESSION_BUS_ADDRESS' };
+    return { problem: `DBUS_SESSION_BUS_ADDRESS points at ${path}, which is not a socket`, fix: `unset DBUS_SESSION_BUS_ADDRESS or fix it; ${SESSION_FIX}` };
   }
   const runtime = probe.env.XDG_RUNTIME_DIR;
-  if (!runtime) return r.warn(`DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR are unset; ${effect}`, SESSION_FIX);
+  if (!runtime) return { problem: 'DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR are unset', fix: SESSION_FIX };
   const bus = `${runtime}/bus`;
-  if (probe.stat(bus)?.isSocket) return r.pass(`${bus} ($XDG_RUNTIME_DIR/bus)`);
-  return r.warn(`no socket at ${bus} and DBUS_SESSION_BUS_ADDRESS is unset; ${effect}`, `sudo apt-get install dbus-user-session; ${SESSION_FIX}`);
-};
+  if (probe.stat(bus)?.isSocket) return { address: `unix:path=${bus}`, from: '$XDG_RUNTIME_DIR/bus' };
+  return { problem: `no socket at ${bus} and DBUS_SESSION_BUS_ADDRESS is unset`, fix: `sudo apt-get install dbus-user-session; ${SESSION_FIX}` };
+}
 
 export const rootlessSettingsCheck: Check = (_probe, ctx) => {
   if (!ctx.rootless || ctx.rootlessSettings === undefined) return undefined;

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { JsonReport } from '../../../src/preflight/index.js';
-import { k3s, K3S_BIN, run } from '../../helpers/index.js';
+import { k3s, K3S_BIN, run, spawnTracked, tempDir, waitFor } from '../../helpers/index.js';
 import { createTestUser, k3sCommandFor } from '../../helpers/users.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -95,4 +95,32 @@ test('check-config --rootless as a fresh user: subordinate ranges, tun access an
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, new RegExp(`FAIL {2}k3s configuration +unknown key "tls-sans" in config file ${dir}/config\\.yaml`));
   assert.match(bad.stdout, /FAIL {2}K3S_ROOTLESS_\* settings +K3S_ROOTLESS_PORT_DRIVER="vpnkit"/);
+});
+
+test('check-config --rootless asks a real session bus whether it answers', { skip: !isRoot && 'needs root to create a user' }, async (t) => {
+  const user = createTestUser(t);
+  const runtimeDir = tempDir(t, 'k3s-xdg-');
+  chownSync(runtimeDir, user.uid, user.gid);
+  const socket = `${runtimeDir}/bus`;
+  // setpriv execs, so the tracked PID is dbus-daemon itself.
+  const daemon = spawnTracked(t, 'setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', 'dbus-daemon', '--session', `--address=unix:path=${socket}`, '--nofork', '--nopidfile'], {
+    env: { ...process.env, HOME: user.home, USER: user.name },
+  });
+  await waitFor('the session bus socket', () => existsSync(socket), 10_000);
+  const command = k3sCommandFor(user, K3S_BIN);
+  const check = async () => {
+    const result = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, `USER=${user.name}`, `XDG_RUNTIME_DIR=${runtimeDir}`, ...command, 'check-config', '--rootless', '-o', 'json']);
+    return parse(result.stdout).checks.find((c) => c.id === 'rootless.dbus')!;
+  };
+  const up = await check();
+  assert.equal(up.status, 'pass', daemon.output());
+  assert.equal(up.detail, `unix:path=${socket} ($XDG_RUNTIME_DIR/bus), answering`);
+
+  // SIGKILL leaves the socket file behind: exactly the stale case the check must see through.
+  daemon.child.kill('SIGKILL');
+  await daemon.exited;
+  assert.ok(existsSync(socket));
+  const down = await check();
+  assert.equal(down.status, 'warn');
+  assert.match(down.detail, /does not answer/);
 });

@@ -71,11 +71,33 @@ test('D-Bus session bus: $XDG_RUNTIME_DIR/bus, DBUS_SESSION_BUS_ADDRESS, or a wa
   m.env.XDG_RUNTIME_DIR = '/run/user/1000';
   assert.equal(sessionBusCheck(probeOf(m), rootless)?.status, 'warn');
   m.sockets.push('/run/user/1000/bus');
-  assert.equal(sessionBusCheck(probeOf(m), rootless)?.detail, '/run/user/1000/bus ($XDG_RUNTIME_DIR/bus)');
+  assert.equal(sessionBusCheck(probeOf(m), rootless)?.detail, 'unix:path=/run/user/1000/bus ($XDG_RUNTIME_DIR/bus)');
   m.env.DBUS_SESSION_BUS_ADDRESS = 'unix:path=/tmp/nothing-here';
   assert.equal(sessionBusCheck(probeOf(m), rootless)?.status, 'warn');
   m.env.DBUS_SESSION_BUS_ADDRESS = 'unix:path=/run/user/1000/bus,guid=abc';
   assert.equal(sessionBusCheck(probeOf(m), rootless)?.status, 'pass');
+});
+
+test('D-Bus session bus: a socket nobody answers on warns; an answer passes', () => {
+  const m = debianHost();
+  m.env.XDG_RUNTIME_DIR = '/run/user/1000';
+  m.sockets.push('/run/user/1000/bus');
+  const asked: string[][] = [];
+  let answers = false;
+  m.executables['/usr/bin/dbus-send'] = {
+    run: (args) => {
+      asked.push([...args]);
+      return answers ? { code: 0, stdout: 'method return\n   string "abc"\n', stderr: '' } : { code: 1, stdout: '', stderr: 'Failed to open connection to "unix:path=/run/user/1000/bus" message bus: Connection refused\n' };
+    },
+  };
+  const dead = sessionBusCheck(probeOf(m), rootless);
+  assert.equal(dead?.status, 'warn');
+  assert.match(dead!.detail, /does not answer: Failed to open connection .*Connection refused/);
+  assert.equal(asked[0]?.[0], '--bus=unix:path=/run/user/1000/bus');
+  answers = true;
+  assert.equal(sessionBusCheck(probeOf(m), rootless)?.detail, 'unix:path=/run/user/1000/bus ($XDG_RUNTIME_DIR/bus), answering');
+  assert.equal(sessionBusCheck(probeOf(m), { ...rootless, quick: true })?.status, 'pass');
+  assert.equal(asked.length, 2, 'quick mode runs nothing');
 });
 
 test('effective K3S_ROOTLESS_* values are shown; a bad one fails naming the variable', () => {
