@@ -4,12 +4,14 @@ import { groupVersion, scale, status } from './define.js';
 import { selectors } from './field-selectors.js';
 import { controllerRevisionTable, cronJobTable, daemonSetTable, deploymentTable, jobTable, replicaSetTable, statefulSetTable } from '../tables/index.js';
 import { defaults } from '../defaults/index.js';
+import { validators } from '../validation/index.js';
 
 export function appsResources(): ResourceInfo[] {
   return groupVersion('apps', 'v1', [
     { kind: 'ControllerRevision', resource: 'controllerrevisions', namespaced: true, table: controllerRevisionTable },
     {
       kind: 'DaemonSet',
+      validate: validators.daemonSet,
       defaults: defaults.daemonSet,
       table: daemonSetTable,
       resource: 'daemonsets',
@@ -21,6 +23,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'Deployment',
+      validate: validators.deployment,
       defaults: defaults.deployment,
       table: deploymentTable,
       resource: 'deployments',
@@ -32,6 +35,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'ReplicaSet',
+      validate: validators.replicaSet,
       defaults: defaults.replicaSet,
       table: replicaSetTable,
       resource: 'replicasets',
@@ -44,6 +48,7 @@ export function appsResources(): ResourceInfo[] {
     },
     {
       kind: 'StatefulSet',
+      validate: validators.statefulSet,
       defaults: defaults.statefulSet,
       table: statefulSetTable,
       resource: 'statefulsets',
@@ -60,6 +65,7 @@ export function batchResources(): ResourceInfo[] {
   return groupVersion('batch', 'v1', [
     {
       kind: 'CronJob',
+      validate: validators.cronJob,
       defaults: defaults.cronJob,
       table: cronJobTable,
       resource: 'cronjobs',
@@ -71,6 +77,7 @@ export function batchResources(): ResourceInfo[] {
     },
     {
       kind: 'Job',
+      validate: validators.job,
       defaults: defaults.job,
       table: jobTable,
       resource: 'jobs',

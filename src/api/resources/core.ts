@@ -4,6 +4,7 @@ import { CREATE_ONLY, CRUD, PROXY_VERBS, READ_ONLY, groupVersion, scale, status 
 import { fieldAt, selectors } from './field-selectors.js';
 import { componentStatusTable, configMapTable, endpointsTable, eventTable, namespaceTable, nodeTable, persistentVolumeClaimTable, persistentVolumeTable, podTable, podTemplateTable, replicationControllerTable, resourceQuotaTable, secretTable, serviceAccountTable, serviceTable } from '../tables/index.js';
 import { defaults } from '../defaults/index.js';
+import { validators } from '../validation/index.js';
 
 const v1 = (kind: string): GroupVersionKind => ({ group: '', version: 'v1', kind });
 
@@ -28,12 +29,13 @@ export function coreResources(): ResourceInfo[] {
   return groupVersion('', 'v1', [
     { kind: 'Binding', resource: 'bindings', namespaced: true, verbs: CREATE_ONLY },
     { kind: 'ComponentStatus', resource: 'componentstatuses', namespaced: false, shortNames: ['cs'], verbs: READ_ONLY, table: componentStatusTable },
-    { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'], table: configMapTable },
-    { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'], storage: 'services/endpoints', table: endpointsTable, defaults: defaults.endpoints },
+    { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'], table: configMapTable, validate: validators.configMap },
+    { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'], storage: 'services/endpoints', table: endpointsTable, defaults: defaults.endpoints, validate: validators.endpoints },
     { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS, table: eventTable },
     { kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'], defaults: defaults.limitRange },
     {
       kind: 'Namespace',
+      validate: validators.namespace,
       defaults: defaults.namespace,
       table: namespaceTable,
       resource: 'namespaces',
@@ -56,6 +58,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'PersistentVolumeClaim',
+      validate: validators.persistentVolumeClaim,
       defaults: defaults.persistentVolumeClaim,
       table: persistentVolumeClaimTable,
       resource: 'persistentvolumeclaims',
@@ -65,6 +68,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'PersistentVolume',
+      validate: validators.persistentVolume,
       defaults: defaults.persistentVolume,
       table: persistentVolumeTable,
       resource: 'persistentvolumes',
@@ -74,6 +78,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Pod',
+      validate: validators.pod,
       defaults: defaults.pod,
       table: podTable,
       resource: 'pods',
@@ -102,9 +107,10 @@ export function coreResources(): ResourceInfo[] {
         'status.nominatedNodeName',
       ),
     },
-    { kind: 'PodTemplate', resource: 'podtemplates', namespaced: true, table: podTemplateTable, defaults: defaults.podTemplate },
+    { kind: 'PodTemplate', resource: 'podtemplates', namespaced: true, table: podTemplateTable, defaults: defaults.podTemplate, validate: validators.podTemplate },
     {
       kind: 'ReplicationController',
+      validate: validators.replicationController,
       defaults: defaults.replicationController,
       table: replicationControllerTable,
       resource: 'replicationcontrollers',
@@ -124,7 +130,7 @@ export function coreResources(): ResourceInfo[] {
       shortNames: ['quota'],
       subresources: [status],
     },
-    { kind: 'Secret', resource: 'secrets', namespaced: true, fieldSelectors: selectors('type'), table: secretTable, defaults: defaults.secret },
+    { kind: 'Secret', resource: 'secrets', namespaced: true, fieldSelectors: selectors('type'), table: secretTable, defaults: defaults.secret, validate: validators.secret },
     {
       kind: 'ServiceAccount',
       table: serviceAccountTable,
@@ -137,6 +143,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'Service',
+      validate: validators.service,
       defaults: defaults.service,
       table: serviceTable,
       resource: 'services',

@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../types.js';
 import { groupVersion, status } from './define.js';
 import { apiServiceTable, mutatingWebhookTable, validatingAdmissionPolicyBindingTable, validatingAdmissionPolicyTable, validatingWebhookTable } from '../tables/index.js';
 import { defaults } from '../defaults/index.js';
+import { validators } from '../validation/index.js';
 
 const EXT = ['api-extensions'];
 
@@ -37,6 +38,7 @@ export function apiextensionsResources(): ResourceInfo[] {
   return groupVersion('apiextensions.k8s.io', 'v1', [
     {
       kind: 'CustomResourceDefinition',
+      validate: validators.customResourceDefinition,
       defaults: defaults.customResourceDefinition,
       resource: 'customresourcedefinitions',
       namespaced: false,

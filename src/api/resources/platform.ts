@@ -7,6 +7,7 @@ import { EVENT_FIELD_SELECTORS } from './core.js';
 import { groupVersion, status } from './define.js';
 import { eventsV1Table, flowSchemaTable, horizontalPodAutoscalerTable, leaseTable, podDisruptionBudgetTable, priorityClassTable, priorityLevelConfigurationTable, runtimeClassTable } from '../tables/index.js';
 import { defaults } from '../defaults/index.js';
+import { validators } from '../validation/index.js';
 
 export function eventsResources(): ResourceInfo[] {
   // Same storage as core v1 events: one object, two API shapes.
@@ -19,6 +20,7 @@ export function autoscalingResources(): ResourceInfo[] {
   return groupVersion('autoscaling', 'v2', [
     {
       kind: 'HorizontalPodAutoscaler',
+      validate: validators.horizontalPodAutoscaler,
       defaults: defaults.horizontalPodAutoscaler,
       table: horizontalPodAutoscalerTable,
       resource: 'horizontalpodautoscalers',
@@ -35,6 +37,7 @@ export function policyResources(): ResourceInfo[] {
   return groupVersion('policy', 'v1', [
     {
       kind: 'PodDisruptionBudget',
+      validate: validators.podDisruptionBudget,
       table: podDisruptionBudgetTable,
       resource: 'poddisruptionbudgets',
       namespaced: true,
@@ -46,12 +49,12 @@ export function policyResources(): ResourceInfo[] {
 }
 
 export function coordinationResources(): ResourceInfo[] {
-  return groupVersion('coordination.k8s.io', 'v1', [{ kind: 'Lease', resource: 'leases', namespaced: true, table: leaseTable }]);
+  return groupVersion('coordination.k8s.io', 'v1', [{ kind: 'Lease', resource: 'leases', namespaced: true, table: leaseTable, validate: validators.lease }]);
 }
 
 export function schedulingResources(): ResourceInfo[] {
   return groupVersion('scheduling.k8s.io', 'v1', [
-    { kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'], table: priorityClassTable, defaults: defaults.priorityClass },
+    { kind: 'PriorityClass', resource: 'priorityclasses', namespaced: false, shortNames: ['pc'], table: priorityClassTable, defaults: defaults.priorityClass, validate: validators.priorityClass },
   ]);
 }
 
