@@ -76,7 +76,8 @@ function rootlessCgroups(state: CgroupState, r: ReturnType<typeof resultFor>): C
     const at = message.indexOf(' To fix: ');
     return at < 0 ? [message, ''] : [message.slice(0, at), message.slice(at + ' To fix: '.length)];
   };
-  if (state.mode === 'v2' && state.delegated) {
+  // Hybrid hosts can delegate too (the v2 tree is writable), it just offers no controllers.
+  if (state.delegated) {
     const missing = REQUIRED.filter((c) => !state.controllers.includes(c));
     const detail = `${describeMode(state)}; delegated subtree ${state.cgroup} offers: ${state.controllers.join(' ') || 'no controllers'}`;
     if (missing.length === 0) return r.pass(detail);

@@ -10,6 +10,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { test } from 'node:test';
 import type { JsonReport } from '../../../src/preflight/index.js';
 import { k3s, K3S_BIN, run, spawnTracked, tempDir, waitFor } from '../../helpers/index.js';
+import { startUserManager } from '../../helpers/systemd-user.js';
 import { createTestUser, k3sCommandFor } from '../../helpers/users.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -123,4 +124,25 @@ test('check-config --rootless asks a real session bus whether it answers', { ski
   const down = await check();
   assert.equal(down.status, 'warn');
   assert.match(down.detail, /does not answer/);
+});
+
+test('check-config --rootless beside a real systemd --user manager: manager, bus and delegated cgroup are seen', { skip: !isRoot && 'needs root to create a user' }, async (t) => {
+  const user = createTestUser(t);
+  const manager = await startUserManager(t, user);
+  const command = k3sCommandFor(user, K3S_BIN);
+  const [argv0, ...rest] = manager.callerArgv;
+  const result = await run(argv0!, [...rest, ...command, 'check-config', '--rootless', '-o', 'json']);
+  const byId = new Map(parse(result.stdout).checks.map((c) => [c.id, c]));
+  assert.match(byId.get('rootless.systemd-user')!.detail, /^reachable \(systemd \d+/, result.stdout + result.stderr);
+  assert.equal(byId.get('rootless.systemd-user')!.status, 'pass');
+  assert.equal(byId.get('rootless.dbus')?.detail, `${manager.busAddress} (DBUS_SESSION_BUS_ADDRESS), answering`);
+  // The caller cgroup is the user's own (delegated); on a hybrid host it offers no controllers.
+  const cgroups = byId.get('cgroups')!;
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  if (/ - cgroup /.test(mountinfo)) {
+    assert.equal(cgroups.status, 'warn');
+    assert.match(cgroups.detail, new RegExp(`delegated subtree ${manager.callerCgroup} offers`));
+  } else {
+    assert.match(cgroups.detail, /delegated subtree/);
+  }
 });

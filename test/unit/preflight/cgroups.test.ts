@@ -64,3 +64,12 @@ test('cgroup v2 root node uses the root cgroup.controllers', () => {
   assert.equal(r?.status, 'pass');
   assert.match(r!.detail, /controllers: cpuset cpu io memory hugetlb pids rdma misc/);
 });
+
+test('hybrid host with a delegated (writable) v2 subtree: says delegated, and that it offers no controllers', () => {
+  const m = debianHost();
+  const dir = '/sys/fs/cgroup/unified/user.slice';
+  m.writable.push(dir, `${dir}/cgroup.procs`, `${dir}/cgroup.subtree_control`);
+  const r = cgroupsCheck(probeOf(m), { rootless: true, agent: true });
+  assert.equal(r?.status, 'warn');
+  assert.match(r!.detail, /^hybrid cgroups .*; delegated subtree \/user\.slice offers: no controllers; .*hybrid cgroups: cpu, memory and pids are bound to the v1 hierarchy/);
+});
