@@ -39,6 +39,17 @@ const drivers = new Map<DatastoreEndpoint['driver'], Loader>([
     },
   ],
   [
+    'postgres',
+    async () => {
+      const { openPostgres } = await import('./postgres/index.js');
+      return (endpoint, options) => {
+        if (endpoint.driver !== 'postgres') throw new TypeError(`postgres driver got a ${endpoint.driver} endpoint`);
+        const { dataDir: _dataDir, ...logOptions } = options;
+        return openPostgres(endpoint, logOptions);
+      };
+    },
+  ],
+  [
     'etcd',
     async () => {
       const { EtcdBackend } = await import('./etcd/index.js');

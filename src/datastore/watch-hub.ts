@@ -14,10 +14,8 @@
  * cancelled rather than allowed to disturb the writer or other watchers.
  */
 import { inRange } from './keys.js';
-import { logger } from '../log/index.js';
+import { logger, type Logger } from '../log/index.js';
 import { CompactedError, type KeyRange, type Watch, type WatchEvent, type WatchListener, type WatchOptions } from './types.js';
-
-const log = logger('datastore');
 
 export interface HistorySource {
   /**
@@ -39,6 +37,7 @@ export class WatchHub {
   constructor(
     private readonly source: HistorySource,
     initialRevision: number,
+    readonly log: Logger = logger('datastore'),
   ) {
     this.last = initialRevision;
   }
@@ -187,7 +186,7 @@ class Watcher {
     try {
       this.listener.onEvents(out);
     } catch (err) {
-      log.warn({ err }, 'watch listener threw; cancelling that watch');
+      this.hub.log.warn({ err }, 'watch listener threw; cancelling that watch');
       this.hub.remove(this);
     }
   }
@@ -196,7 +195,7 @@ class Watcher {
     try {
       this.listener.onError(error);
     } catch (err) {
-      log.warn({ err }, 'watch listener threw in onError');
+      this.hub.log.warn({ err }, 'watch listener threw in onError');
     }
   }
 }

@@ -77,15 +77,22 @@ function openFile(file: string, busyTimeoutMs: number, sync: string): Database.D
   // its directory must be writable. Without this check SQLite opens read-only and fails later.
   if (existsSync(file)) {
     if (statSync(file).isDirectory()) throw new DatastoreOpenError(`the datastore path ${file} is a directory, not an SQLite file; point sqlite:// at a file`);
-    if (!writable(file)) throw new DatastoreOpenError(`the SQLite datastore ${file} is read-only for this user; make it writable (chmod u+w ${file}, or fix its owner) and start again; ${fix}`);
+    const why = notWritable(file);
+    if (why === 'EROFS') throw new DatastoreOpenError(`the SQLite datastore ${file} is on a read-only filesystem; remount it read-write or choose another --data-dir; ${fix}`);
+    if (why) throw new DatastoreOpenError(`the SQLite datastore ${file} is read-only for this user; make it writable (chmod u+w ${file}, or fix its owner) and start again; ${fix}`);
   }
-  if (!writable(dir)) throw new DatastoreOpenError(`the datastore directory ${dir} is not writable for this user (SQLite needs to create ${file}-wal there); fix its permissions or owner and start again`);
+  const why = notWritable(dir);
+  if (why === 'EROFS') throw new DatastoreOpenError(`the datastore directory ${dir} is on a read-only filesystem; remount it read-write or choose another --data-dir; ${fix}`);
+  if (why) throw new DatastoreOpenError(`the datastore directory ${dir} is not writable for this user (SQLite needs to create ${file}-wal there); fix its permissions or owner and start again`);
 
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { timeout: busyTimeoutMs });
     // Reads the header first: a file that is not a database fails here, before any write.
     db.pragma('schema_version');
+    // Damaged pages behind a good header would otherwise surface later as failed reads.
+    const check = db.pragma('quick_check(1)', { simple: true });
+    if (check !== 'ok') throw Object.assign(new Error(`integrity check failed: ${String(check)}`), { name: 'SqliteError', code: 'SQLITE_CORRUPT' });
     db.pragma('locking_mode = EXCLUSIVE');
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode stayed "${String(mode)}"`);
@@ -112,11 +119,12 @@ function openFile(file: string, busyTimeoutMs: number, sync: string): Database.D
   }
 }
 
-function writable(path: string): boolean {
+/** Why `path` is not writable (an errno code), or undefined when it is. */
+function notWritable(path: string): string | undefined {
   try {
     accessSync(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'EACCES';
   }
 }

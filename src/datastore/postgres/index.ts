@@ -1,0 +1,144 @@
+/**
+ * The PostgreSQL driver: `--datastore-endpoint postgres://user:pass@host:5432/db?sslmode=...`.
+ * The generic SQL log over a pg pool; the database is created when missing (as upstream kine
+ * does), and start() waits for a server that is not up yet.
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import { logger } from '../../log/index.js';
+import { describeEndpoint, type ClientTls, type PostgresEndpoint } from '../endpoint.js';
+import { ExternalSqlLog, retryUntilReachable, type ExternalSqlOptions } from '../external-sql.js';
+import { DatastoreOpenError } from '../types.js';
+import { pgCode, postgresDialect } from './dialect.js';
+import { PgExecutor } from './executor.js';
+
+export { postgresDialect } from './dialect.js';
+export { PgExecutor } from './executor.js';
+
+/** Connection errors that waiting can fix. */
+const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE']);
+const TRANSIENT_SQLSTATE = new Set([
+  '57P03', // cannot_connect_now: starting up or shutting down
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown
+  '08006', // connection_failure
+  '08001', // unable to connect
+]);
+
+export function openPostgres(endpoint: PostgresEndpoint, options: ExternalSqlOptions = {}): ExternalSqlLog {
+  const log = options.logger ?? logger('datastore');
+  const what = describeEndpoint(endpoint);
+  const config = poolConfig(endpoint);
+  const pool = new pg.Pool(config);
+  // An idle pooled connection that breaks (server restart) is reported here; without a
+  // listener it would crash the process. The pool replaces it on next use.
+  pool.on('error', (err) => log.warn({ datastore: what, reason: err.message }, 'postgres connection lost; it will be replaced'));
+  const { startTimeoutMs, ...logOptions } = options;
+  return new ExternalSqlLog(
+    {
+      pollIntervalMs: 250,
+      ...logOptions,
+      dialect: postgresDialect,
+      executor: new PgExecutor(pool),
+      description: what,
+      logger: log,
+    },
+    (signal) =>
+      retryUntilReachable(() => ensureDatabase(pool, config, endpoint), {
+        what,
+        timeoutMs: startTimeoutMs ?? Infinity,
+        log,
+        signal,
+        transient,
+        reason,
+      }),
+  );
+}
+
+function poolConfig(endpoint: PostgresEndpoint): pg.PoolConfig {
+  const ssl = sslOptions(endpoint.tls);
+  return {
+    host: endpoint.host ?? 'localhost',
+    port: endpoint.port,
+    user: endpoint.user,
+    ...(endpoint.password !== undefined ? { password: endpoint.password.reveal() } : {}),
+    database: endpoint.database,
+    ...(ssl !== undefined ? { ssl } : {}),
+    connectionTimeoutMillis: endpoint.connectTimeoutMs ?? 10_000,
+    application_name: endpoint.params.application_name ?? 'k3s',
+    max: 10,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  };
+}
+
+/** libpq sslmode semantics on Node TLS options; undefined = no TLS. */
+function sslOptions(tls: ClientTls): ConnectionOptions | undefined {
+  if (tls.mode === 'disable') return undefined;
+  const read = (file: string | undefined, what: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new DatastoreOpenError(`cannot read the postgres ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+  };
+  const ca = read(tls.caFile, 'CA file');
+  const cert = read(tls.certFile, 'client certificate');
+  const key = read(tls.keyFile, 'client key');
+  const files = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  switch (tls.mode) {
+    case 'require':
+      return { ...files, rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ...files, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ...files, rejectUnauthorized: true };
+  }
+}
+
+/** Connects once; creates the database when the server says it does not exist. */
+async function ensureDatabase(pool: pg.Pool, config: pg.PoolConfig, endpoint: PostgresEndpoint): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+    return;
+  } catch (err) {
+    if (pgCode(err) !== '3D000') throw err; // invalid_catalog_name
+  }
+  const admin = new pg.Client({ ...config, database: 'postgres' });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(endpoint.database)}`);
+  } catch (err) {
+    if (pgCode(err) !== '42P04') throw err; // duplicate_database: another server was first
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+  await pool.query('SELECT 1');
+}
+
+function transient(err: unknown): boolean {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno === 'string' && TRANSIENT_ERRNO.has(errno)) return true;
+  const code = pgCode(err);
+  if (code !== undefined) return TRANSIENT_SQLSTATE.has(code);
+  // pg's own timeouts and "Connection terminated unexpectedly" carry no code.
+  const message = err instanceof Error ? err.message : '';
+  return /timeout|terminated|ECONNREFUSED/i.test(message);
+}
+
+function reason(err: unknown): string {
+  const code = pgCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  switch (code) {
+    case '28P01':
+    case '28000':
+      return `${message} (check the user and password in --datastore-endpoint)`;
+    case '42501':
+      return `${message} (the user may not create the database; create it or grant CREATEDB)`;
+    default:
+      return code !== undefined ? `${message} (SQLSTATE ${code})` : message;
+  }
+}
