@@ -133,6 +133,7 @@ export async function serveResource(deps: ResourceDeps, ri: ResourceRequestInfo,
       return;
     }
     case 'update': {
+      if (name === '') throw methodNotAllowed();
       allowed('update');
       const body = await readDecoded(req, deps.extensions);
       const bk = bodyKind(info, ri.subresource);
@@ -142,6 +143,7 @@ export async function serveResource(deps: ResourceDeps, ri: ResourceRequestInfo,
       return;
     }
     case 'patch': {
+      if (name === '') throw methodNotAllowed();
       allowed('patch');
       const contentType = req.headers['content-type'];
       const body = await readDecoded(req, deps.extensions);
