@@ -116,6 +116,13 @@ export function validateObjectMeta(info: Pick<ResourceInfo, 'group' | 'kind' | '
   return errs;
 }
 
+/** metav1.Time printed through time.Time's String(): "2024-05-01 10:00:00 +0000 UTC". */
+function goTime(timestamp: string): string {
+  const t = new Date(timestamp);
+  if (Number.isNaN(t.getTime())) return JSON.stringify(timestamp);
+  return `${t.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '')} +0000 UTC`;
+}
+
 function validateObjectMetaUpdate(meta: Record<string, unknown>, old: Record<string, unknown>): FieldError[] {
   const errs: FieldError[] = [];
   if (typeof old['deletionTimestamp'] === 'string') {
@@ -128,6 +135,13 @@ function validateObjectMetaUpdate(meta: Record<string, unknown>, old: Record<str
   }
   errs.push(...immutable('metadata.name', asString(meta['name']), asString(old['name'])));
   errs.push(...immutable('metadata.namespace', asString(meta['namespace']), asString(old['namespace'])));
+  // Upstream resets creationTimestamp from the stored object before validating; a server that
+  // does not would otherwise let it drift, so a differing one is reported as upstream words it.
+  const created = asString(meta['creationTimestamp']);
+  const wasCreated = asString(old['creationTimestamp']);
+  if (created && wasCreated && Date.parse(created) !== Date.parse(wasCreated)) {
+    errs.push({ ...invalid('metadata.creationTimestamp', created, 'field is immutable'), message: `Invalid value: ${goTime(created)}: field is immutable` });
+  }
   // An update without a uid keeps the stored one (upstream fills it before validating).
   if (asString(meta['uid'])) errs.push(...immutable('metadata.uid', asString(meta['uid']), asString(old['uid'])));
   return errs;

@@ -8,6 +8,7 @@ import type { FieldError, KubeObject } from '../types.js';
 import { deepEqual, duplicate, forbidden, invalid, notFound, notSupported, required } from './errors.js';
 import { validateAnnotations, validateLabels } from './metadata.js';
 import { dns1123Label, dns1123Subdomain, envVarName, portName, portRange } from './names.js';
+import { parseQuantity } from './quantity.js';
 import { isSet, list, rec, text, type Json } from './values.js';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
@@ -54,6 +55,7 @@ function validateContainer(c: Json, path: string, volumes: Set<string>, init: bo
     else if (c['restartPolicy'] !== 'Always') errs.push(notSupported(`${path}.restartPolicy`, c['restartPolicy'], ['Always']));
   }
   errs.push(...validatePorts(list(c['ports']), `${path}.ports`));
+  errs.push(...validateResources(rec(c['resources']), `${path}.resources`));
   list(c['env']).forEach((env, i) => {
     const name = text(env['name']);
     if (!name) errs.push(required(`${path}.env[${i}].name`));
@@ -66,6 +68,27 @@ function validateContainer(c: Json, path: string, volumes: Set<string>, init: bo
     else if (!volumes.has(name)) errs.push(notFound(`${at}.name`, name));
     if (!text(mount['mountPath'])) errs.push(required(`${at}.mountPath`));
   });
+  return errs;
+}
+
+/** Requests may not exceed limits; quantities may not be negative. */
+function validateResources(resources: Json, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const requests = rec(resources['requests']);
+  const limits = rec(resources['limits']);
+  for (const [kind, map] of [['limits', limits], ['requests', requests]] as const) {
+    for (const [name, value] of Object.entries(map)) {
+      const q = parseQuantity(value);
+      if (q !== undefined && q < 0) errs.push(invalid(`${path}.${kind}[${name}]`, value, 'must be greater than or equal to 0'));
+    }
+  }
+  for (const [name, value] of Object.entries(requests)) {
+    const request = parseQuantity(value);
+    const limit = parseQuantity(limits[name]);
+    if (request !== undefined && limit !== undefined && request > limit) {
+      errs.push(invalid(`${path}.requests`, value, `must be less than or equal to ${name} limit of ${text(limits[name]) || String(limits[name])}`));
+    }
+  }
   return errs;
 }
 

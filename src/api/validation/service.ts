@@ -1,4 +1,5 @@
 /** Service, Endpoints and EndpointSlice validation. */
+import { isIP } from 'node:net';
 import type { FieldError, KubeObject } from '../types.js';
 import { duplicate, forbidden, invalid, notSupported, required } from './errors.js';
 import { validateLabels } from './metadata.js';
@@ -73,7 +74,8 @@ export function validateEndpoints(object: KubeObject): FieldError[] {
       if (!PROTOCOLS.includes(protocol)) errs.push(notSupported(`${at}.protocol`, protocol, PROTOCOLS));
     });
     list(subset['addresses']).forEach((address, j) => {
-      if (!text(address['ip'])) errs.push(invalid(`subsets[${i}].addresses[${j}].ip`, text(address['ip']), 'must be a valid IP address'));
+      const ip = text(address['ip']);
+      if (isIP(ip) === 0) errs.push(invalid(`subsets[${i}].addresses[${j}].ip`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
     });
   });
   return errs;

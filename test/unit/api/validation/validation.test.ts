@@ -272,3 +272,19 @@ test('valid everyday objects pass', () => {
   assert.deepEqual(check('', 'Secret', { metadata: { name: 's', namespace: 'default' }, data: { password: 'cw==' } }), []);
   assert.deepEqual(check('autoscaling', 'HorizontalPodAutoscaler', { metadata: { name: 'h', namespace: 'default' }, spec: { maxReplicas: 3, scaleTargetRef: { kind: 'Deployment', name: 'web' } } }, undefined, 'v2'), []);
 });
+
+test('requests may not exceed limits', () => {
+  const errs = check('', 'Pod', pod({ containers: [{ ...container, resources: { requests: { cpu: '2', memory: '64Mi' }, limits: { cpu: '1500m', memory: '1Gi' } } }] }));
+  assert.deepEqual(errs, ['spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1500m']);
+});
+
+test('creationTimestamp may not change on update; endpoints need IP addresses', () => {
+  const old: KubeObject = { metadata: { name: 'a', namespace: 'default', creationTimestamp: '2024-05-01T10:00:00Z' } };
+  assert.deepEqual(check('', 'ConfigMap', { metadata: { name: 'a', namespace: 'default', creationTimestamp: '2024-05-02T10:00:00Z' } }, old), [
+    'metadata.creationTimestamp: Invalid value: 2024-05-02 10:00:00 +0000 UTC: field is immutable',
+  ]);
+  assert.deepEqual(check('', 'ConfigMap', { metadata: { name: 'a', namespace: 'default' } }, old), []);
+  assert.deepEqual(check('', 'Endpoints', { metadata: { name: 'e', namespace: 'default' }, subsets: [{ addresses: [{ ip: 'node1' }], ports: [{ port: 80 }] }] }), [
+    'subsets[0].addresses[0].ip: Invalid value: "node1": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+  ]);
+});
