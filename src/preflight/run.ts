@@ -7,19 +7,20 @@ import { ConfigError, type Config } from '../config/index.js';
 import { cgroupsCheck } from './checks/cgroups.js';
 import { tunCheck } from './checks/devices.js';
 import { brNetfilterCheck, kernelConfigCheck, overlayCheck, userNamespacesCheck } from './checks/kernel.js';
+import { rootUserCheck, unprivilegedUserCheck } from './checks/identity.js';
 import {
   rootlessSettingsCheck,
   sessionBusCheck,
   subordinateIdChecks,
   systemdUserCheck,
   unprivilegedPortsCheck,
-  unprivilegedUserCheck,
 } from './checks/rootless.js';
 import { cniCheck, idMapChecks, toolChecks } from './checks/tools.js';
 import { hostProbe, type Probe } from './probe.js';
 import type { Check, CheckContext, CheckResult } from './types.js';
 
 export const CHECKS: readonly Check[] = [
+  rootUserCheck,
   overlayCheck,
   brNetfilterCheck,
   userNamespacesCheck,

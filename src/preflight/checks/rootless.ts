@@ -9,18 +9,6 @@ import { resultFor, type Check } from '../types.js';
 /** rootlesskit maps 0..65535 inside the namespace: one full range, as upstream requires. */
 export const MIN_SUBORDINATE_IDS = 65536;
 
-export const unprivilegedUserCheck: Check = (probe, ctx) => {
-  if (!ctx.rootless) return undefined;
-  const r = resultFor('rootless.user', 'rootless', 'unprivileged user');
-  if (probe.uid === 0) {
-    return r.fail(
-      'running as root: rootless mode runs as the unprivileged user who owns the cluster (rootlesskit refuses root)',
-      'run as that user, e.g. sudo -iu USER k3s check-config --rootless',
-    );
-  }
-  return r.pass(`${probe.user} (uid ${probe.uid})`);
-};
-
 interface Range {
   readonly start: number;
   readonly count: number;

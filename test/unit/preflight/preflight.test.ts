@@ -11,13 +11,21 @@ function config(home: string, flags: Record<string, boolean> = {}): Config {
   return buildConfig({ role: 'server', cli, env: {}, uid: 1000, home, hostname: 'node1' });
 }
 
+/** The same machine, seen by root (k3s server without --rootless runs as root). */
+function asRoot() {
+  const m = debianHost();
+  m.uid = 0;
+  m.user = 'root';
+  return m;
+}
+
 test('server preflight on a ready machine finds no problems', (t) => {
-  assert.deepEqual(runPreflight(config(tempDir(t)), 'host', probeOf(debianHost())), []);
+  assert.deepEqual(runPreflight(config(tempDir(t)), 'host', probeOf(asRoot())), []);
   assert.deepEqual(runPreflight(config(tempDir(t), { rootless: true }), 'rootless', probeOf(debianHost())), []);
 });
 
 test('server preflight reports only failures, and skips agent programs under --disable-agent', (t) => {
-  const m = debianHost();
+  const m = asRoot();
   delete m.executables['/usr/bin/containerd'];
   m.files['/proc/sys/net/ipv4/ip_unprivileged_port_start'] = '1024';
   const withAgent = runPreflight(config(tempDir(t)), 'host', probeOf(m));
@@ -109,5 +117,11 @@ test('server preflight runs no commands: presence and permissions only, so start
   assert.deepEqual(runPreflight(config(tempDir(t), { rootless: true }), 'rootless', counting), []);
   assert.deepEqual(ran, []);
   delete m.executables['/usr/sbin/runc'];
-  assert.deepEqual(runPreflight(config(tempDir(t)), 'host', counting).map((p) => p.id), ['tools.runc']);
+  assert.deepEqual(runPreflight(config(tempDir(t)), 'host', counting).map((p) => p.id), ['host.root', 'tools.runc']);
+});
+
+test('server preflight as a user without --rootless fails only when the agent runs', (t) => {
+  const problems = runPreflight(config(tempDir(t)), 'host', probeOf(debianHost()));
+  assert.deepEqual(problems.map((p) => p.id), ['host.root']);
+  assert.deepEqual(runPreflight(config(tempDir(t), { 'disable-agent': true }), 'host', probeOf(debianHost())), []);
 });

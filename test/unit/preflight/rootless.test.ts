@@ -7,8 +7,8 @@ import {
   sessionBusCheck,
   subordinateIdChecks,
   systemdUserCheck,
-  unprivilegedUserCheck,
 } from '../../../src/preflight/checks/rootless.js';
+import { rootUserCheck, unprivilegedUserCheck } from '../../../src/preflight/checks/identity.js';
 import { debianHost, probeOf } from './fake-machine.js';
 
 const rootless = { rootless: true, agent: true };
@@ -114,4 +114,15 @@ test('effective K3S_ROOTLESS_* values are shown; a bad one fails naming the vari
   const bad = rootlessSettingsCheck(probeOf(debianHost()), { ...rootless, rootlessSettings: error! });
   assert.equal(bad?.status, 'fail');
   assert.match(bad!.detail, /K3S_ROOTLESS_CIDR/);
+});
+
+test('without --rootless, a node agent needs root; a control plane alone does not', () => {
+  const m = debianHost();
+  const r = rootUserCheck(probeOf(m), { rootless: false, agent: true });
+  assert.equal(r?.status, 'fail');
+  assert.match(r!.fix!, /k3s server --rootless/);
+  assert.equal(rootUserCheck(probeOf(m), { rootless: false, agent: false })?.status, 'warn');
+  m.uid = 0;
+  assert.equal(rootUserCheck(probeOf(m), { rootless: false, agent: true })?.status, 'pass');
+  assert.equal(rootUserCheck(probeOf(m), rootless), undefined);
 });
