@@ -68,7 +68,8 @@ export function hostProbe(options: HostProbeOptions = {}): Probe {
   return {
     env,
     uid,
-    user: env.USER ?? info?.username ?? String(uid),
+    // The passwd name of the uid, not $USER: su without - leaves USER stale, and subuid lookups need the truth.
+    user: info?.username ?? env.USER ?? String(uid),
     home: env.HOME ?? info?.homedir ?? homedir(),
     kernelRelease: release(),
     readFile: (path) => safe(() => readFileSync(path, 'utf8')),
