@@ -7,12 +7,14 @@
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { chmodSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { MAX_VALUE_BYTES, type Backend } from '../datastore/types.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
 import type { FaceContext } from './context.js';
+import { shimConnection } from './authority-shim.js';
 import { identityFrom } from './header.js';
 import { implementations } from './services.js';
 
@@ -71,21 +73,36 @@ export class EtcdFace implements Runnable {
     const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES, 'grpc.max_send_message_length': -1 });
     for (const { definition, implementation } of implementations(ctx)) server.addService(definition, implementation);
 
+    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+    const connections = new Set<Socket>();
+    const accept = (socket: Socket): void => {
+      connections.add(socket);
+      socket.on('close', () => connections.delete(socket));
+      // Every connection goes through the authority shim: Go clients (etcdctl, clientv3) send
+      // authorities node's HTTP/2 would refuse (see hpack.ts).
+      injector.injectConnection(shimConnection(socket));
+    };
+    const listeners: NetServer[] = [];
     const socket = this.#options.socketPath;
     try {
       clearStaleSocket(socket);
       mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
-      await bind(server, `unix://${socket}`);
+      listeners.push(await listen(createServer(accept), { path: socket }, `unix://${socket}`));
       // Whoever can connect can read every key: owner only.
       chmodSync(socket, 0o600);
       if (this.#options.tcpAddress !== undefined) {
-        this.#tcpPort = await bind(server, this.#options.tcpAddress);
-        const host = hostOf(this.#options.tcpAddress);
-        if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
+        const { host, port } = splitHostPort(this.#options.tcpAddress);
+        const tcp = await listen(createServer(accept), { host, port }, this.#options.tcpAddress);
+        listeners.push(tcp);
+        const address = tcp.address();
+        this.#tcpPort = typeof address === 'object' && address ? address.port : port;
+        if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
           this.#log.warn({ address: this.#options.tcpAddress }, 'etcd face listens beyond loopback without TLS or authentication: anyone who can reach it can read and change all cluster data');
         }
       }
     } catch (err) {
+      for (const l of listeners) l.close();
+      injector.destroy();
       server.forceShutdown();
       throw err;
     }
@@ -95,7 +112,10 @@ export class EtcdFace implements Runnable {
     this.#stopped = new Promise((resolve) => (resolveStopped = resolve));
     const stop = (): void => {
       // Watch and keep-alive streams never end on their own: cancel every call, then close.
+      for (const l of listeners) l.close();
+      injector.destroy();
       server.forceShutdown();
+      for (const c of connections) c.destroy();
       rmSync(socket, { force: true });
       this.#log.info('etcd v3 API stopped');
       resolveStopped();
@@ -109,12 +129,10 @@ export class EtcdFace implements Runnable {
   }
 }
 
-function bind(server: Server, address: string): Promise<number> {
+function listen(server: NetServer, options: { path: string } | { host: string; port: number }, what: string): Promise<NetServer> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
-      if (err) reject(new Error(`etcd face: cannot listen on ${address}: ${err.message}`, { cause: err }));
-      else resolve(port);
-    });
+    server.once('error', (err) => reject(new Error(`etcd face: cannot listen on ${what}: ${err.message}`, { cause: err })));
+    server.listen(options, () => resolve(server));
   });
 }
 
@@ -130,11 +148,14 @@ function clearStaleSocket(path: string): void {
   rmSync(path);
 }
 
-function hostOf(address: string): string {
-  const i = address.lastIndexOf(':');
-  return i < 0 ? address : address.slice(0, i);
+/** "host:port" or "[v6]:port". */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]*):(\d+)$/.exec(address);
+  if (!m) throw new Error(`etcd face: listen address "${address}" is not host:port`);
+  return { host: m[1] === '' ? '0.0.0.0' : (m[1] ?? ''), port: Number(m[2]) };
 }
 
 function withPort(address: string, port: number): string {
-  return `${hostOf(address)}:${port}`;
+  const { host } = splitHostPort(address);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
