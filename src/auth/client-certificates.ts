@@ -1,0 +1,68 @@
+/**
+ * Client-certificate authentication: the TLS peer certificate must be signed by the client CA,
+ * be within its validity period, and allow client authentication. Username is the subject CN,
+ * groups the subject O values (upstream's CommonNameUserConversion).
+ */
+import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { splitCertificates } from './certs.js';
+import type { UserInfo } from './user.js';
+
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const EKU_ANY = '2.5.29.37.0';
+const CACHE_LIMIT = 1024;
+
+export type CertificateCheck = { readonly ok: true; readonly user: UserInfo } | { readonly ok: false; readonly reason: string };
+
+interface Cached {
+  readonly result: CertificateCheck;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+export class ClientCertificateVerifier {
+  readonly #cas: NodeX509[];
+  readonly #cache = new Map<string, Cached>();
+
+  constructor(clientCaPem: string) {
+    this.#cas = splitCertificates(clientCaPem).map((pem) => new NodeX509(pem));
+    if (this.#cas.length === 0) throw new Error('the client CA bundle holds no certificate');
+  }
+
+  /** Checks a DER-encoded leaf certificate. Results are cached by certificate digest. */
+  verify(der: Buffer, now = new Date()): CertificateCheck {
+    const digest = createHash('sha256').update(der).digest('base64');
+    let cached = this.#cache.get(digest);
+    if (!cached) {
+      cached = this.#check(der);
+      if (this.#cache.size >= CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(digest, cached);
+    }
+    if (!cached.result.ok) return cached.result;
+    const t = now.getTime();
+    if (t < cached.notBefore) return { ok: false, reason: 'client certificate is not valid yet' };
+    if (t > cached.notAfter) return { ok: false, reason: 'client certificate has expired' };
+    return cached.result;
+  }
+
+  #check(der: Buffer): Cached {
+    let cert: NodeX509;
+    try {
+      cert = new NodeX509(der);
+    } catch (err) {
+      return { result: { ok: false, reason: `client certificate cannot be parsed: ${(err as Error).message}` }, notBefore: 0, notAfter: 0 };
+    }
+    const notBefore = Date.parse(cert.validFrom);
+    const notAfter = Date.parse(cert.validTo);
+    const fail = (reason: string): Cached => ({ result: { ok: false, reason }, notBefore, notAfter });
+    if (!this.#cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey))) return fail('client certificate is not signed by the client CA');
+    const usages = cert.keyUsage as string[] | undefined;
+    if (usages && usages.length > 0 && !usages.includes(EKU_CLIENT_AUTH) && !usages.includes(EKU_ANY)) {
+      return fail('client certificate does not allow client authentication');
+    }
+    const subject = new x509.X509Certificate(der).subjectName;
+    const username = subject.getField('CN')[0] ?? '';
+    if (!username) return fail('client certificate has no common name');
+    return { result: { ok: true, user: { username, groups: subject.getField('O') } }, notBefore, notAfter };
+  }
+}

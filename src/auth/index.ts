@@ -1,0 +1,52 @@
+/**
+ * auth/: the server's PKI, the admin kubeconfig, the join token, service-account tokens,
+ * request authentication and (RBAC) authorization.
+ *
+ * Start-up, in this order:
+ *
+ *   const pki = await ensurePki(config);                  // <data-dir>/server/tls, reused on restart
+ *   const tokens = await ensureTokens(config, pki.serverCaPem); // server/token, server/node-token
+ *   await writeKubeconfig(config, pki);                   // config.kubeconfig.path, its mode
+ *   https/http2.createSecureServer({ ...pki.tlsServerOptions(), allowHTTP1: true }, handler)
+ *
+ * Per request (the apiserver):
+ *
+ *   const authn = createAuthenticator(pki, { lookup, clusterDomain: config.cluster.clusterDomain });
+ *   const result = await authn.authenticate({
+ *     clientCertificate: (req.socket as TLSSocket).getPeerCertificate(),  // {} when none sent
+ *     authorization: req.headers.authorization,
+ *   });
+ *   // result.kind: 'authenticated' (result.user) | 'anonymous' (401 unless a public path) | 'error' (401)
+ *
+ *   `lookup(ref)` returns the ServiceAccount / Pod / Secret / Node object from the watch cache (or
+ *   undefined), so tokens die with their service account. TokenRequest (`kubectl create token`):
+ *   authn.serviceAccountTokens.issue({ namespace, serviceAccountName, serviceAccountUid,
+ *   audiences, expirationSeconds, boundObject }) -> { token, expirationTimestamp }.
+ */
+export { ensurePki, firstAddress, servingSubjectAltNames, type CertKeyPem, type Pki, type PkiConfig, type PkiOptions } from './pki.js';
+export { inspectCertificate, issuedBy, type CertificateInfo, type SubjectAltNames } from './certs.js';
+export { apiServerUrl, renderKubeconfig, writeKubeconfig, type KubeconfigInput } from './kubeconfig.js';
+export {
+  checkTokenCa,
+  ensureTokens,
+  formatToken,
+  hashCa,
+  parseToken,
+  TokenFormatError,
+  verifyServerTokenBasicAuth,
+  type ParsedToken,
+  type ServerTokens,
+} from './tokens.js';
+export {
+  DEFAULT_EXPIRATION_SECONDS,
+  LEGACY_ISSUER,
+  MIN_EXPIRATION_SECONDS,
+  ServiceAccountTokens,
+  type BoundObjectRef,
+  type IssuedToken,
+  type ObjectLookup,
+  type TokenRequestSpec,
+  type TokenVerification,
+} from './service-account-tokens.js';
+export { bearerToken, createAuthenticator, type AuthRequest, type AuthResult, type Authenticator, type AuthenticatorOptions, type TokenAuthenticator } from './authenticator.js';
+export * from './user.js';
