@@ -1,0 +1,189 @@
+/**
+ * The OpenAPI documents the API server publishes, computed once per catalogue state:
+ * /openapi/v3 (index of group/versions), /openapi/v3/<api|apis/G>/<V> (one document per
+ * group/version) and /openapi/v2 (everything, swagger 2.0).
+ */
+import { createHash } from 'node:crypto';
+import { Catalogue } from '../catalogue.js';
+import type { GroupVersionKind, ResourceInfo } from '../types.js';
+import { DELETE_OPTIONS_DEF, STATUS_DEF, WATCH_EVENT_DEF, resourcePaths } from './paths.js';
+import { definitionClosure, definitionSchema, PATCH, type Dialect, type SchemaObject } from './schemas.js';
+import { typeDef } from '../schema/registry.js';
+import { GIT_VERSION } from '../../version.js';
+
+export interface OpenApiDocument {
+  /** The serialized document, ready to send as application/json. */
+  readonly json: string;
+  /** Hex SHA-512 of json: the ?hash= of serverRelativeURL and a strong ETag. */
+  readonly hash: string;
+}
+
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+/** Definitions every document carries: what errors, deletes, watches and discovery return. */
+const COMMON = [
+  STATUS_DEF,
+  DELETE_OPTIONS_DEF,
+  WATCH_EVENT_DEF,
+  PATCH,
+  `${META}.APIResourceList`,
+  `${META}.APIGroup`,
+  `${META}.APIVersions`,
+  `${META}.APIGroupList`,
+];
+
+const SECURITY_V2 = { BearerToken: { description: 'Bearer token authentication', type: 'apiKey', name: 'authorization', in: 'header' } };
+const SECURITY_V3 = { BearerToken: { description: 'Bearer token authentication', type: 'apiKey', name: 'authorization', in: 'header' } };
+
+function documentOf(value: unknown): OpenApiDocument {
+  const json = JSON.stringify(value);
+  return { json, hash: createHash('sha512').update(json).digest('hex').toUpperCase() };
+}
+
+/** Which group/version/kinds name each definition (x-kubernetes-group-version-kind). */
+function kindsByDefinition(resources: readonly ResourceInfo[]): Map<string, GroupVersionKind[]> {
+  const out = new Map<string, GroupVersionKind[]>();
+  const add = (definition: string, gvk: GroupVersionKind): void => {
+    const list = out.get(definition) ?? [];
+    if (!list.some((k) => k.group === gvk.group && k.version === gvk.version && k.kind === gvk.kind)) list.push(gvk);
+    out.set(definition, list);
+  };
+  const versions = new Map<string, GroupVersionKind>();
+  for (const info of resources) {
+    add(info.definition, { group: info.group, version: info.version, kind: info.kind });
+    const listDef = info.definition.replace(/[^.]+$/, info.listKind);
+    add(listDef, { group: info.group, version: info.version, kind: info.listKind });
+    versions.set(`${info.group}/${info.version}`, { group: info.group, version: info.version, kind: '' });
+  }
+  // Options and events are accepted in every group/version, as upstream lists them.
+  for (const gv of versions.values()) {
+    add(DELETE_OPTIONS_DEF, { ...gv, kind: 'DeleteOptions' });
+    add(WATCH_EVENT_DEF, { ...gv, kind: 'WatchEvent' });
+  }
+  add(STATUS_DEF, { group: '', version: 'v1', kind: 'Status' });
+  return out;
+}
+
+function definitionsFor(roots: Iterable<string>, dialect: Dialect, kinds: Map<string, GroupVersionKind[]>): SchemaObject {
+  const out: SchemaObject = {};
+  for (const definition of [...definitionClosure(roots)].sort()) {
+    if (!typeDef(definition) && !definition.startsWith('io.k8s.apimachinery') && !definition.startsWith('io.k8s.apiextensions')) continue;
+    try {
+      out[definition] = definitionSchema(definition, dialect, kinds.get(definition) ?? []);
+    } catch {
+      // A definition named by a path but not declared (e.g. a connect-options kind): left out.
+    }
+  }
+  return out;
+}
+
+function pathsFor(resources: readonly ResourceInfo[], dialect: Dialect): SchemaObject {
+  const paths: SchemaObject = {};
+  for (const info of resources) {
+    if (!typeDef(info.definition)) continue;
+    Object.assign(paths, resourcePaths(info, dialect));
+  }
+  return Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function referencedDefinitions(paths: SchemaObject): Set<string> {
+  const refs = new Set<string>();
+  JSON.stringify(paths, (key, value: unknown) => {
+    if (key === '$ref' && typeof value === 'string') refs.add(value.replace(/^#\/(definitions|components\/schemas)\//, ''));
+    return value;
+  });
+  return refs;
+}
+
+/** Builds and caches the documents of one catalogue; call invalidate() when CRDs change it. */
+export class OpenApi {
+  #v2: OpenApiDocument | undefined;
+  #v3 = new Map<string, OpenApiDocument>();
+  #index: OpenApiDocument | undefined;
+
+  constructor(private readonly catalogue: Catalogue = new Catalogue()) {}
+
+  invalidate(): void {
+    this.#v2 = undefined;
+    this.#v3.clear();
+    this.#index = undefined;
+  }
+
+  /** The /openapi/v3 index: {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=..."}, ...}}. */
+  v3Index(): OpenApiDocument {
+    if (this.#index) return this.#index;
+    const paths: SchemaObject = {};
+    for (const group of this.catalogue.groups()) {
+      for (const version of group.versions) {
+        const path = v3Path(group.name, version);
+        const doc = this.v3Document(group.name, version);
+        if (doc) paths[path] = { serverRelativeURL: `/openapi/v3/${path}?hash=${doc.hash}` };
+      }
+    }
+    this.#index = documentOf({ paths });
+    return this.#index;
+  }
+
+  /** The document of one group/version ('' for core), or undefined when nothing is served there. */
+  v3Document(group: string, version: string): OpenApiDocument | undefined {
+    const key = v3Path(group, version);
+    const cached = this.#v3.get(key);
+    if (cached) return cached;
+    const resources = this.catalogue.resourcesOf(group, version);
+    if (resources.length === 0) return undefined;
+    const kinds = kindsByDefinition(this.catalogue.all());
+    const paths = pathsFor(resources, 'v3');
+    const roots = new Set([...COMMON, ...referencedDefinitions(paths)]);
+    const doc = documentOf({
+      openapi: '3.0.0',
+      info: { title: 'Kubernetes', version: GIT_VERSION },
+      paths,
+      components: { schemas: definitionsFor(roots, 'v3', kinds), securitySchemes: SECURITY_V3 },
+    });
+    this.#v3.set(key, doc);
+    return doc;
+  }
+
+  /** The document at an index path ("api/v1", "apis/apps/v1"). */
+  v3DocumentByPath(path: string): OpenApiDocument | undefined {
+    const parts = path.replace(/^\/+|\/+$/g, '').split('/');
+    if (parts.length === 2 && parts[0] === 'api' && parts[1]) return this.v3Document('', parts[1]);
+    if (parts.length === 3 && parts[0] === 'apis' && parts[1] && parts[2]) return this.v3Document(parts[1], parts[2]);
+    return undefined;
+  }
+
+  /** /openapi/v2: every path and definition in one swagger 2.0 document. */
+  v2(): OpenApiDocument {
+    if (this.#v2) return this.#v2;
+    const resources = this.catalogue.all();
+    const kinds = kindsByDefinition(resources);
+    const paths = pathsFor(resources, 'v2');
+    const roots = new Set([...COMMON, ...referencedDefinitions(paths)]);
+    this.#v2 = documentOf({
+      swagger: '2.0',
+      info: { title: 'Kubernetes', version: GIT_VERSION },
+      paths,
+      definitions: definitionsFor(roots, 'v2', kinds),
+      securityDefinitions: SECURITY_V2,
+      security: [{ BearerToken: [] }],
+    });
+    return this.#v2;
+  }
+}
+
+export function v3Path(group: string, version: string): string {
+  return group ? `apis/${group}/${version}` : `api/${version}`;
+}
+
+let builtin: OpenApi | undefined;
+const shared = (): OpenApi => (builtin ??= new OpenApi());
+
+/** Documents of the built-in catalogue (computed once). */
+export function openApiV3Index(): OpenApiDocument {
+  return shared().v3Index();
+}
+export function openApiV3Document(group: string, version: string): OpenApiDocument | undefined {
+  return shared().v3Document(group, version);
+}
+export function openApiV2(): OpenApiDocument {
+  return shared().v2();
+}

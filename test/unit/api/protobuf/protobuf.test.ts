@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeProtobufObject, formatDuration, ProtobufError } from '../../../../src/api/protobuf/index.js';
+
+// A minimal encoder for building test messages by field number.
+const varint = (value: bigint | number): number[] => {
+  let v = BigInt.asUintN(64, BigInt(value));
+  const out: number[] = [];
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return out;
+};
+const bytesField = (no: number, payload: number[] | string): number[] => {
+  const data = typeof payload === 'string' ? [...Buffer.from(payload)] : payload;
+  return [...varint((no << 3) | 2), ...varint(data.length), ...data];
+};
+const varintField = (no: number, value: bigint | number): number[] => [...varint(no << 3), ...varint(value)];
+const envelope = (apiVersion: string, kind: string, raw: number[]): Uint8Array =>
+  Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...bytesField(1, [...bytesField(1, apiVersion), ...bytesField(2, kind)]), ...bytesField(2, raw)]);
+
+test('a Deployment decodes with pointers, int-or-string, quantities, maps and zero values as JSON has them', () => {
+  const container = [
+    ...bytesField(1, 'web'),
+    ...bytesField(2, 'nginx'),
+    ...bytesField(8, bytesField(1, [...bytesField(1, 'cpu'), ...bytesField(2, bytesField(1, '250m'))])), // resources.limits
+    ...varintField(16, 0), // stdin=false (non-pointer, omitempty): dropped
+  ];
+  const metadata = [...bytesField(1, 'web'), ...bytesField(3, ''), ...varintField(7, 0), ...bytesField(8, []), ...bytesField(11, [...bytesField(1, 'app'), ...bytesField(2, 'web')])];
+  const rolling = [...bytesField(1, [...varintField(1, 1), ...bytesField(3, '25%')]), ...bytesField(2, [...varintField(1, 0), ...varintField(2, 1)])];
+  const spec = [
+    ...varintField(1, 0), // replicas: a pointer, so 0 is kept
+    ...bytesField(3, [...bytesField(1, []), ...bytesField(2, bytesField(2, container))]),
+    ...bytesField(4, [...bytesField(1, 'RollingUpdate'), ...bytesField(2, rolling)]),
+    ...varintField(6, 10),
+  ];
+  const raw = [...bytesField(1, metadata), ...bytesField(2, spec), ...bytesField(3, [])];
+  const object = decodeProtobufObject(envelope('apps/v1', 'Deployment', raw));
+  assert.deepEqual(object, {
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    metadata: { name: 'web', creationTimestamp: null, labels: { app: 'web' } },
+    spec: {
+      replicas: 0,
+      template: { metadata: {}, spec: { containers: [{ name: 'web', image: 'nginx', resources: { limits: { cpu: '250m' } } }] } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
+      revisionHistoryLimit: 10,
+    },
+    status: {},
+  });
+});
+
+test('Secret data bytes become base64; negative int64 and times decode exactly', () => {
+  const secret = decodeProtobufObject(envelope('v1', 'Secret', [...bytesField(2, [...bytesField(1, 'k'), ...bytesField(2, [0, 255, 1])])]));
+  assert.deepEqual(secret, { kind: 'Secret', apiVersion: 'v1', data: { k: 'AP8B' } });
+  const time = [...varintField(1, 1_700_000_000), ...varintField(2, 5)];
+  const options = decodeProtobufObject(envelope('v1', 'DeleteOptions', [...varintField(1, 0), ...bytesField(4, 'Foreground')]));
+  assert.deepEqual(options, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagationPolicy: 'Foreground' });
+  const meta = decodeProtobufObject(envelope('v1', 'ConfigMap', bytesField(1, [...bytesField(9, time), ...varintField(10, -5)])));
+  assert.deepEqual(meta.metadata, { deletionTimestamp: '2023-11-14T22:13:20Z', deletionGracePeriodSeconds: -5 });
+});
+
+test('garbage is a ProtobufError with a clear message, never a crash', () => {
+  assert.throws(() => decodeProtobufObject(Buffer.from('{"kind":"ConfigMap"}')), /does not start with the protobuf envelope prefix/);
+  assert.throws(() => decodeProtobufObject(Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x50])), ProtobufError);
+  assert.throws(() => decodeProtobufObject(envelope('v1', 'Widget', [])), /no protobuf decoding for kind Widget/);
+  assert.throws(() => decodeProtobufObject(envelope('', '', [])), /no apiVersion and kind/);
+  // A string where a message is expected, a varint where a string is expected.
+  assert.throws(() => decodeProtobufObject(envelope('v1', 'ConfigMap', varintField(1, 3))), /field "metadata": expected a length-delimited field/);
+  let seed = 7;
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+  for (let i = 0; i < 2000; i++) {
+    const body = Uint8Array.from({ length: 4 + (i % 64) }, (_, j) => (j < 4 ? [0x6b, 0x38, 0x73, 0x00][j]! : random()));
+    try {
+      decodeProtobufObject(body);
+    } catch (error) {
+      assert.ok(error instanceof ProtobufError || error instanceof SyntaxError, String(error));
+    }
+  }
+});
+
+test('durations print as Go does', () => {
+  assert.equal(formatDuration(0n), '0s');
+  assert.equal(formatDuration(1_500_000_000n), '1.5s');
+  assert.equal(formatDuration(3_723_000_000_000n), '1h2m3s');
+  assert.equal(formatDuration(150_000_000n), '150ms');
+  assert.equal(formatDuration(-90_000_000_000n), '-1m30s');
+});

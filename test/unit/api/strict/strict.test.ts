@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  fieldProblemMessages,
+  findFieldProblems,
+  parseJsonWithDuplicates,
+  parseYamlWithDuplicates,
+  strictDecodingError,
+} from '../../../../src/api/strict/index.js';
+
+const DEPLOYMENT = { group: 'apps', version: 'v1', kind: 'Deployment' };
+
+test('unknown fields are reported with their full path, list indexes included', () => {
+  const object = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', labels: { app: 'web' }, colour: 'blue' },
+    spec: {
+      replicas: 1,
+      foo: true,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'y', imagePullPolicyy: 'Always' }] } },
+    },
+  };
+  const problems = findFieldProblems(DEPLOYMENT, object);
+  assert.deepEqual(problems.unknown, ['metadata.colour', 'spec.foo', 'spec.template.spec.containers[1].imagePullPolicyy']);
+  assert.equal(
+    strictDecodingError(problems),
+    'strict decoding error: unknown field "metadata.colour", unknown field "spec.foo", unknown field "spec.template.spec.containers[1].imagePullPolicyy"',
+  );
+});
+
+test('a valid object has no problems; free-form maps and embedded objects are not checked', () => {
+  assert.deepEqual(findFieldProblems({ group: '', version: 'v1', kind: 'ConfigMap' }, { metadata: { name: 'x', annotations: { anything: 'goes' } }, data: { any: 'key' } }), {
+    unknown: [],
+    duplicate: [],
+  });
+  const revision = { metadata: { name: 'r' }, revision: 1, data: { whatever: { nested: true } } };
+  assert.deepEqual(findFieldProblems({ group: 'apps', version: 'v1', kind: 'ControllerRevision' }, revision).unknown, []);
+  // Custom resources have no declared schema here: nothing to report.
+  assert.deepEqual(findFieldProblems({ group: 'example.com', version: 'v1', kind: 'Widget' }, { spec: { x: 1 } }).unknown, []);
+});
+
+test('inline (embedded) structs accept their fields: a configMap volume, a CRD schema', () => {
+  const pod = { spec: { containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'v', configMap: { name: 'cm', items: [{ key: 'k', path: 'p' }] } }] } };
+  assert.deepEqual(findFieldProblems({ group: '', version: 'v1', kind: 'Pod' }, pod).unknown, []);
+  const crd = {
+    spec: {
+      group: 'example.com',
+      names: { plural: 'widgets', kind: 'Widget' },
+      scope: 'Namespaced',
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } }],
+    },
+  };
+  assert.deepEqual(findFieldProblems({ group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' }, crd).unknown, []);
+});
+
+test('duplicate JSON keys are found by path while the value matches JSON.parse', () => {
+  const text = '{"metadata":{"name":"a","name":"b","labels":{"x":"1","x":"2"}},"items":[{"k":1,"k":2}],"s":"\\u00e9\\n","n":-1.5e3}';
+  const parsed = parseJsonWithDuplicates(text);
+  assert.deepEqual(parsed.value, JSON.parse(text));
+  assert.deepEqual(parsed.duplicates, ['metadata.name', 'metadata.labels.x', 'items[0].k']);
+  const problems = findFieldProblems({ group: '', version: 'v1', kind: 'ConfigMap' }, parsed.value, { duplicates: parsed.duplicates });
+  assert.deepEqual(fieldProblemMessages(problems).slice(0, 2), ['unknown field "items"', 'unknown field "s"']);
+  assert.ok(fieldProblemMessages(problems).includes('duplicate field "metadata.name"'));
+});
+
+test('the JSON parser rejects what JSON.parse rejects, with an offset', () => {
+  for (const bad of ['{', '{"a":}', '[1,]', '{"a":1}x', "{'a':1}", '{"a":01}', '"\\x"', '']) {
+    assert.throws(() => JSON.parse(bad));
+    assert.throws(() => parseJsonWithDuplicates(bad), /invalid JSON at offset \d+/, bad);
+  }
+  assert.deepEqual(parseJsonWithDuplicates(' {"__proto__": {"polluted": true}} ').value, JSON.parse('{"__proto__": {"polluted": true}}'));
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('duplicate YAML keys are found by path', () => {
+  const parsed = parseYamlWithDuplicates('metadata:\n  name: a\n  name: b\nspec:\n  ports:\n  - port: 1\n    port: 2\n');
+  assert.deepEqual(parsed.duplicates, ['metadata.name', 'spec.ports[0].port']);
+  assert.deepEqual(parsed.value, { metadata: { name: 'b' }, spec: { ports: [{ port: 2 }] } });
+  assert.throws(() => parseYamlWithDuplicates('a: [1,\n'), /invalid YAML/);
+});
