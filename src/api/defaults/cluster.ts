@@ -5,22 +5,24 @@
 import { child, isObject, items, optionalChild, setDefault, type Json } from './fields.js';
 
 /**
- * The kubernetes.io/metadata.name label (SetDefaults_Namespace), phase Active, and on create the
- * "kubernetes" finalizer (upstream's namespace strategy). A body without a uid is a create: the
- * finalize subresource and updates carry the stored object's uid, and must not get the
- * finalizer back once the namespace controller removed it.
+ * The kubernetes.io/metadata.name label (SetDefaults_Namespace) and phase Active. The
+ * "kubernetes" finalizer is a create-time fill of upstream's namespace strategy; it lives in
+ * `addNamespaceFinalizer`, which the namespace validator calls on create only, so updates and
+ * the finalize subresource never put it back once the namespace controller removed it.
  */
 export function namespace(object: Json): void {
   const metadata = child(object, 'metadata');
   if (typeof metadata['name'] === 'string' && metadata['name'] !== '') {
     child(metadata, 'labels')['kubernetes.io/metadata.name'] = metadata['name'];
   }
-  if (metadata['uid'] === undefined || metadata['uid'] === '') {
-    const spec = child(object, 'spec');
-    const finalizers = Array.isArray(spec['finalizers']) ? spec['finalizers'] : [];
-    if (!finalizers.includes('kubernetes')) spec['finalizers'] = [...finalizers, 'kubernetes'];
-  }
   setDefault(child(object, 'status'), 'phase', 'Active');
+}
+
+/** Appends the "kubernetes" finalizer unless present (namespace strategy PrepareForCreate). */
+export function addNamespaceFinalizer(object: Json): void {
+  const spec = child(object, 'spec');
+  const finalizers = Array.isArray(spec['finalizers']) ? spec['finalizers'] : [];
+  if (!finalizers.includes('kubernetes')) spec['finalizers'] = [...finalizers, 'kubernetes'];
 }
 
 export function secret(object: Json): void {

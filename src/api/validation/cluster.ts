@@ -3,13 +3,17 @@
  * volumes and claims, ingresses, network policies, disruption budgets, autoscalers, leases and
  * CRDs.
  */
+import { addNamespaceFinalizer } from '../defaults/cluster.js';
 import type { FieldError, KubeObject } from '../types.js';
 import { deepEqual, forbidden, immutable, invalid, notSupported, required } from './errors.js';
 import { dns1123Subdomain, portName, portRange, qualifiedName } from './names.js';
 import { validateLabelSelector } from './selectors.js';
 import { isSet, list, rec, text, type Json } from './values.js';
 
-export function validateNamespace(object: KubeObject): FieldError[] {
+export function validateNamespace(object: KubeObject, old?: KubeObject): FieldError[] {
+  // Create-time fill, done here because validation is the first step that knows it is a create
+  // (upstream does the same for jobs' generated selectors).
+  if (!old) addNamespaceFinalizer(object);
   const errs: FieldError[] = [];
   const finalizers = rec(object['spec'])['finalizers'];
   for (const name of Array.isArray(finalizers) ? finalizers.map(text) : []) {

@@ -166,12 +166,16 @@ test('services: ClusterIP, None affinity, TCP, targetPort, traffic policies and 
   assert.equal(ext['internalTrafficPolicy'], undefined);
 });
 
-test('namespaces get their name label, Active, and the kubernetes finalizer only on create', () => {
-  const ns = defaulted('', 'v1', 'Namespace', { metadata: { name: 'dev' } });
-  assert.deepEqual(ns, { metadata: { name: 'dev', labels: { 'kubernetes.io/metadata.name': 'dev' } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
-  const finalize = defaulted('', 'v1', 'Namespace', { metadata: { name: 'dev', uid: 'u1' }, spec: {}, status: { phase: 'Terminating' } });
-  assert.deepEqual(finalize['spec'], {});
-  assert.deepEqual(finalize['status'], { phase: 'Terminating' });
+test('namespaces get their name label and Active; the kubernetes finalizer only on create', () => {
+  const ns = defaulted('', 'v1', 'Namespace', { metadata: { name: 'dev', uid: 'u1' } });
+  assert.deepEqual(ns, { metadata: { name: 'dev', uid: 'u1', labels: { 'kubernetes.io/metadata.name': 'dev' } }, status: { phase: 'Active' } });
+  const validate = catalogue.byKind({ group: '', version: 'v1', kind: 'Namespace' })?.validate;
+  assert.deepEqual(validate?.(ns), []);
+  assert.deepEqual((ns as KubeObject)['spec'], { finalizers: ['kubernetes'] });
+  const finalized: KubeObject = { metadata: { name: 'dev', uid: 'u1' }, spec: {}, status: { phase: 'Terminating' } };
+  assert.deepEqual(validate?.(finalized, ns), []);
+  assert.deepEqual(finalized['spec'], {});
+  assert.deepEqual(defaulted('', 'v1', 'Namespace', finalized)['status'], { phase: 'Terminating' });
 });
 
 test('secrets, volumes, claims, storage classes, priority classes', () => {
