@@ -146,6 +146,8 @@ step_product() {
     cp -a "$SRC_DIR/units" "$LIB_DIR.new/units"
     mkdir -p "$LIB_DIR.new/docs" && cp -a "$SRC_DIR/README.md" "$SRC_DIR"/docs/*.md "$LIB_DIR.new/docs/"
     cp -a "$SRC_DIR/install.sh" "$LIB_DIR.new/install.sh"
+    # An installed copy has no .git: k3s --version reads the commit from here.
+    git -C "$SRC_DIR" rev-parse HEAD > "$LIB_DIR.new/GIT_COMMIT" 2>/dev/null || rm -f "$LIB_DIR.new/GIT_COMMIT"
     (cd "$LIB_DIR.new" && npm prune --omit=dev --no-audit --no-fund --loglevel=error >/dev/null) \
       || die "npm prune in $LIB_DIR.new failed"
     printf '%s\n' "$want" > "$LIB_DIR.new/.k3s-install-hash"
