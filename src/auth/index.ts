@@ -22,6 +22,12 @@
  *   undefined), so tokens die with their service account. TokenRequest (`kubectl create token`):
  *   authn.serviceAccountTokens.issue({ namespace, serviceAccountName, serviceAccountUid,
  *   audiences, expirationSeconds, boundObject }) -> { token, expirationTimestamp }.
+ *
+ *   const authz = createAuthorizer(rbacLookup);           // RbacLookup over the watch cache
+ *   const decision = await authz.authorize({ user, verb, resourceRequest: true, apiGroup,
+ *     resource, subresource, namespace, name });          // or { resourceRequest: false, path }
+ *   if (!decision.allowed) respond(403, forbiddenStatus(attributes, decision.reason));
+ *   SelfSubjectAccessReview: authorize(...).allowed; SelfSubjectRulesReview: authz.rulesFor(user, ns).
  */
 export { ensurePki, firstAddress, servingSubjectAltNames, type CertKeyPem, type Pki, type PkiConfig, type PkiOptions } from './pki.js';
 export { inspectCertificate, issuedBy, type CertificateInfo, type SubjectAltNames } from './certs.js';
@@ -49,4 +55,18 @@ export {
   type TokenVerification,
 } from './service-account-tokens.js';
 export { bearerToken, createAuthenticator, type AuthRequest, type AuthResult, type Authenticator, type AuthenticatorOptions, type TokenAuthenticator } from './authenticator.js';
+export {
+  appliesTo,
+  createAuthorizer,
+  forbiddenMessage,
+  forbiddenStatus,
+  ruleAllows,
+  type Authorizer,
+  type Decision,
+  type NonResourceRule,
+  type RequestAttributes,
+  type ResourceRule,
+  type SubjectRulesReviewStatus,
+} from './rbac.js';
+export type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacLookup, Role, RoleBinding, RoleRef, Subject } from './rbac-types.js';
 export * from './user.js';
