@@ -18,6 +18,7 @@ export {
   podTemplateTable,
   replicaSetTable,
   replicationControllerTable,
+  scaleTable,
   statefulSetTable,
 } from './workloads.js';
 export {

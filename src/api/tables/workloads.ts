@@ -329,3 +329,17 @@ export const horizontalPodAutoscalerTable = nameCellsAge(
     ];
   },
 );
+
+/**
+ * autoscaling/v1 Scale, for `kubectl get <workload> <name> --subresource=scale`. Upstream's Name
+ * column here carries no "name" format.
+ */
+export const scaleTable = convertor(
+  [
+    { ...NAME_COLUMN, format: '' },
+    col('Desired', 'integer', 'replicas is the desired number of instances for the scaled object.'),
+    col('Available', 'integer', 'replicas is the actual number of observed instances of the scaled object.'),
+    AGE_COLUMN,
+  ],
+  (o, now) => [nameOf(o), num(at(o, 'spec', 'replicas')), num(at(o, 'status', 'replicas')), age(o, now)],
+);

@@ -183,3 +183,9 @@ test('controller revisions name their controller by lower-cased group kind', () 
   const cr = { metadata: meta('ds-7f', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'ds', uid: 'u', controller: true }] }), revision: 2 };
   assert.deepEqual(row('apps', 'controllerrevisions', cr), ['ds-7f', 'daemonset.apps/ds', 2, '3h']);
 });
+
+test('scale subresources print NAME DESIRED AVAILABLE AGE', async () => {
+  const { scaleTable } = await import('../../../../src/api/tables/index.js');
+  assert.deepEqual(scaleTable.columns.map((c) => c.name), ['Name', 'Desired', 'Available', 'Age']);
+  assert.deepEqual(scaleTable.row({ metadata: meta('web'), spec: { replicas: 3 }, status: { replicas: 2 } }, now), ['web', 3, 2, '3h']);
+});
