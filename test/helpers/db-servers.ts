@@ -28,6 +28,10 @@ export interface ServerOptions {
    * benchmark turns it on so the comparison with etcd (which always fsyncs) is fair.
    */
   readonly durable?: boolean;
+  /** Listen on this port (a test that starts the server where a client is already dialing). */
+  readonly port?: number;
+  /** The test user's password (random by default). */
+  readonly password?: string;
 }
 
 /** A started server; `stop()` is idempotent and also runs from the cleanup it was given. */
@@ -141,12 +145,12 @@ export async function startPostgres(cleanup?: Cleanup, options: ServerOptions = 
     const dir = makeDir(stack, 'k3s-pg-', 'postgres');
     const data = join(dir, 'data');
     const pwfile = join(dir, 'pw');
-    const password = randomBytes(9).toString('base64url');
+    const password = options.password ?? randomBytes(9).toString('base64url');
     writeFileSync(pwfile, 'postgres\n', { mode: 0o600 });
     chownSync(pwfile, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), 0);
     const asPostgres = ['-u', 'postgres', '--'];
     await mustRun('initdb', 'runuser', [...asPostgres, `${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync'], { cwd: dir });
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const durability = options.durable === true ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
     const tracked = spawnTracked(stack, 'runuser', [...asPostgres, `${PG_BIN}/postgres`, '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...durability], { cwd: dir });
     const exit = watchExit(tracked, 'postgres');
@@ -184,9 +188,9 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
     const dir = makeDir(stack, 'k3s-mysql-', 'mysql');
     const data = join(dir, 'data');
     const socket = join(dir, 'mysqld.sock');
-    const password = randomBytes(9).toString('base64url');
+    const password = options.password ?? randomBytes(9).toString('base64url');
     await mustRun('mariadb-install-db', 'mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--user=mysql', '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve'], { cwd: dir, timeoutMs: 120_000 });
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const durability = options.durable === true ? ['--innodb-flush-log-at-trx-commit=1', '--sync-binlog=1'] : ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0'];
     const tracked = spawnTracked(stack, '/usr/sbin/mariadbd', [
       '--no-defaults',
@@ -232,8 +236,6 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
 export interface EtcdOptions extends ServerOptions {
   /** Serve clients over TLS with a fresh CA, requiring client certificates signed by it. */
   readonly tls?: boolean;
-  /** Listen for clients on this port (a test that starts etcd where a client is already dialing). */
-  readonly clientPort?: number;
 }
 
 /** A single-member etcd 3.4 cluster on loopback. etcd 3.4 always fsyncs (it has no switch to skip it). */
@@ -241,7 +243,7 @@ export async function startEtcd(cleanup?: Cleanup, options: EtcdOptions = {}): P
   const stack = new Stack();
   return guarded(stack, async () => {
     const dir = makeDir(stack, 'k3s-etcd-');
-    const clientPort = options.clientPort ?? (await freePort());
+    const clientPort = options.port ?? (await freePort());
     const peerPort = await freePort();
     const tls = options.tls === true ? await makeEtcdCerts(dir) : undefined;
     const scheme = tls !== undefined ? 'https' : 'http';

@@ -106,7 +106,7 @@ describe('etcd driver on a real etcd', () => {
     const starting = backend.start();
     await new Promise((r) => setTimeout(r, 800));
     // A second etcd on exactly the port the backend is dialing.
-    const server = await startEtcd(t, { clientPort: late });
+    const server = await startEtcd(t, { port: late });
     await starting;
     await backend.create('/late/key', text('v'));
     assert.equal((await server.etcdctl(['get', '/late/key', '--print-value-only'])).trim(), 'v');
