@@ -28,6 +28,8 @@
  *     resource, subresource, namespace, name });          // or { resourceRequest: false, path }
  *   if (!decision.allowed) respond(403, forbiddenStatus(attributes, decision.reason));
  *   SelfSubjectAccessReview: authorize(...).allowed; SelfSubjectRulesReview: authz.rulesFor(user, ns).
+ *   At first start the apiserver creates bootstrapPolicy().clusterRoles / .clusterRoleBindings
+ *   that do not exist yet (upstream's default roles: cluster-admin, system:discovery, admin/edit/view...).
  */
 export { ensurePki, firstAddress, servingSubjectAltNames, type CertKeyPem, type Pki, type PkiConfig, type PkiOptions } from './pki.js';
 export { inspectCertificate, issuedBy, type CertificateInfo, type SubjectAltNames } from './certs.js';
@@ -68,5 +70,6 @@ export {
   type ResourceRule,
   type SubjectRulesReviewStatus,
 } from './rbac.js';
+export { aggregateClusterRoles, bootstrapPolicy, selectorMatches, type BootstrapPolicy } from './bootstrap-policy.js';
 export type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacLookup, Role, RoleBinding, RoleRef, Subject } from './rbac-types.js';
 export * from './user.js';
