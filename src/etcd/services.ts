@@ -18,7 +18,8 @@ import { deleteRange } from './delete-range.js';
 import { toStatus } from './errors.js';
 import { leaseGrant, leaseLeases, leaseRevoke, leaseTimeToLive, serveLeaseKeepAlive } from './lease.js';
 import { alarm, status } from './maintenance.js';
-import type { WatchRequest, WatchResponse } from './messages.js';
+import { encodeRangeResponse } from './encode.js';
+import type { RangeResponse, WatchRequest, WatchResponse } from './messages.js';
 import { etcdServices, type EtcdServiceName } from './proto.js';
 import { put } from './put.js';
 import { range } from './range.js';
@@ -56,7 +57,11 @@ function unimplemented(method: string, streaming: boolean): UntypedHandleCall {
 export function implementations(ctx: FaceContext): { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[] {
   const services = etcdServices();
   return (Object.keys(services) as EtcdServiceName[]).map((service) => {
-    const definition = services[service];
+    // KV.Range answers can be huge: encode them directly (encode.ts) rather than by reflection.
+    const definition: ServiceDefinition =
+      service === 'KV' && services.KV.Range
+        ? { ...services.KV, Range: { ...services.KV.Range, responseSerialize: (res: RangeResponse) => encodeRangeResponse(res) } }
+        : services[service];
     const implementation: UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
       const full = `etcdserverpb.${service}/${name}`;

@@ -15,8 +15,11 @@ export interface EtcdClient {
   close(): void;
 }
 
-/** `target`: "unix:///path/to/sock" or "host:port". */
-export function etcdClient(target: string): EtcdClient {
+/**
+ * `target`: "unix:///path/to/sock" or "host:port". `ownConnection`: do not share the TCP
+ * connection with other clients of the same target (grpc-js shares by default).
+ */
+export function etcdClient(target: string, ownConnection = false): EtcdClient {
   const services = etcdServices();
   const clients = new Map<EtcdServiceName, Client & Record<string, unknown>>();
   const client = (service: EtcdServiceName): Client & Record<string, unknown> => {
@@ -24,7 +27,10 @@ export function etcdClient(target: string): EtcdClient {
     if (!c) {
       const Ctor = makeGenericClientConstructor(services[service], service);
       // One channel for all services: grpc-js shares subchannels between clients with equal options.
-      c = new Ctor(target, credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as Client & Record<string, unknown>;
+      c = new Ctor(target, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': -1,
+        ...(ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
+      }) as Client & Record<string, unknown>;
       clients.set(service, c);
     }
     return c;

@@ -1,0 +1,182 @@
+/**
+ * Benchmark: the etcd face on the SQLite store against a real etcd 3.4, with the same gRPC
+ * client (test/integration/etcd/grpc-client.ts) and the same load, both servers in their own
+ * process on loopback TCP, both durable (SQLite synchronous=FULL; etcd always fsyncs):
+ *   sequential puts/s, puts/s from 16 concurrent clients (one connection each), the time to
+ *   range 10k keys, watch latency p50/p99 (put issued -> event received), and server RSS.
+ * Values are 1 KiB. Run: node <build>/test/bench/etcd-face.js [puts=2000] [watchSamples=500]
+ */
+import { once } from 'node:events';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openBackend, parseEndpoint } from '../../src/datastore/index.js';
+import { EtcdFace } from '../../src/etcd/index.js';
+import { configureLogging } from '../../src/log/index.js';
+import { freePort } from '../helpers/index.js';
+import { startEtcd } from '../helpers/db-servers.js';
+import { etcdClient, type EtcdClient, type Msg } from '../integration/etcd/grpc-client.js';
+
+const VALUE = Buffer.alloc(1024, 'v');
+const CONCURRENCY = 16;
+const RANGE_KEYS = 10_000;
+
+interface Result {
+  seqPutsPerSec: number;
+  concPutsPerSec: number;
+  rangeMs: number;
+  watchP50Ms: number;
+  watchP99Ms: number;
+  rssMiB: number;
+  peakRssMiB: number;
+}
+
+/** Child mode: serve the face on SQLite until killed. */
+async function serve(dir: string, port: number): Promise<void> {
+  configureLogging({ debug: false, level: 'warn' });
+  const backend = await openBackend(parseEndpoint(`sqlite://${join(dir, 'state.db')}`), { dataDir: dir });
+  const face = new EtcdFace(backend, { socketPath: join(dir, 'kine.sock'), tcpAddress: `127.0.0.1:${port}` });
+  await face.start(new AbortController().signal);
+  console.log('ready');
+}
+
+async function startFaceProcess(): Promise<{ target: string; pid: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'k3s-bench-face-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', dir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('ready')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the face did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    target: `127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    async stop() {
+      child.kill('SIGKILL');
+      if (child.exitCode === null) await once(child, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function rss(pid: number): { rssMiB: number; peakRssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024 };
+}
+
+const put = (c: EtcdClient, key: string): Promise<Msg> => c.call('KV', 'Put', { key: Buffer.from(key), value: VALUE });
+
+async function measure(target: string, pid: number, puts: number, watchSamples: number): Promise<Result> {
+  const main = etcdClient(target, true);
+  await put(main, '/warmup');
+
+  let t0 = performance.now();
+  for (let i = 0; i < puts; i++) await put(main, `/bench/seq/${i}`);
+  const seqPutsPerSec = puts / ((performance.now() - t0) / 1000);
+
+  const clients = Array.from({ length: CONCURRENCY }, () => etcdClient(target, true));
+  await Promise.all(clients.map((c) => put(c, '/warmup')));
+  const perClient = Math.ceil((puts * 2) / CONCURRENCY);
+  t0 = performance.now();
+  await Promise.all(clients.map(async (c, n) => {
+    for (let i = 0; i < perClient; i++) await put(c, `/bench/conc/${n}/${i}`);
+  }));
+  const concPutsPerSec = (perClient * CONCURRENCY) / ((performance.now() - t0) / 1000);
+
+  // 10k keys under one prefix, written by the 16 clients.
+  const perLoader = RANGE_KEYS / CONCURRENCY;
+  await Promise.all(clients.map(async (c, n) => {
+    for (let i = 0; i < perLoader; i++) await put(c, `/bench/range/${String(n).padStart(2, '0')}/${String(i).padStart(5, '0')}`);
+  }));
+  const rangeTimes: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    const res = await main.call('KV', 'Range', { key: Buffer.from('/bench/range/'), range_end: Buffer.from('/bench/range0') });
+    rangeTimes.push(performance.now() - start);
+    if (res.kvs.length !== RANGE_KEYS) throw new Error(`range returned ${res.kvs.length} keys, expected ${RANGE_KEYS}`);
+  }
+  for (const c of clients) c.close();
+
+  // Watch latency: one watcher connection, one writer connection, one put at a time.
+  const watcher = etcdClient(target, true);
+  const stream = watcher.stream('Watch', 'Watch');
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let arrived: (() => void) | undefined;
+  stream.on('data', (res: Msg) => {
+    const now = performance.now();
+    for (const e of res.events ?? []) {
+      const key = Buffer.from(e.kv.key).toString();
+      const start = sentAt.get(key);
+      if (start !== undefined) latencies.push(now - start);
+    }
+    if ((res.events ?? []).length > 0) arrived?.();
+  });
+  const created = once(stream, 'data');
+  stream.write({ create_request: { key: Buffer.from('/bench/watch/'), range_end: Buffer.from('/bench/watch0') } });
+  await created;
+  for (let i = 0; i < watchSamples; i++) {
+    const key = `/bench/watch/${i}`;
+    const got = new Promise<void>((resolve) => (arrived = resolve));
+    sentAt.set(key, performance.now());
+    await Promise.all([put(main, key), got]);
+  }
+  stream.on('error', () => undefined); // the CANCELLED status of our own cancel
+  stream.cancel();
+  watcher.close();
+  main.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  rangeTimes.sort((a, b) => a - b);
+  return { seqPutsPerSec, concPutsPerSec, rangeMs: rangeTimes[2] ?? NaN, watchP50Ms: pct(50), watchP99Ms: pct(99), ...rss(pid) };
+}
+
+async function main(): Promise<void> {
+  const puts = Number(process.argv[2] ?? 2000);
+  const watchSamples = Number(process.argv[3] ?? 500);
+  configureLogging({ debug: false, level: 'warn' });
+
+  const face = await startFaceProcess();
+  let ours: Result;
+  try {
+    ours = await measure(face.target, face.pid, puts, watchSamples);
+  } finally {
+    await face.stop();
+  }
+  const etcd = await startEtcd(undefined, { durable: true });
+  let theirs: Result;
+  try {
+    theirs = await measure(`${etcd.host}:${etcd.port}`, etcd.pid, puts, watchSamples);
+  } finally {
+    await etcd.stop();
+  }
+
+  const rows: [string, keyof Result, number, string][] = [
+    ['sequential puts/s (1 KiB)', 'seqPutsPerSec', 0, 'higher is better'],
+    [`puts/s, ${CONCURRENCY} concurrent clients`, 'concPutsPerSec', 0, 'higher is better'],
+    [`range of ${RANGE_KEYS / 1000}k keys, ms (median of 5)`, 'rangeMs', 1, 'lower is better'],
+    ['watch latency p50, ms', 'watchP50Ms', 2, 'lower is better'],
+    ['watch latency p99, ms', 'watchP99Ms', 2, 'lower is better'],
+    ['server RSS after the run, MiB', 'rssMiB', 0, 'lower is better'],
+    ['server peak RSS, MiB', 'peakRssMiB', 0, 'lower is better'],
+  ];
+  console.log(`\n| metric | etcd face on SQLite | etcd 3.4 | face / etcd | |`);
+  console.log(`|---|---:|---:|---:|---|`);
+  for (const [label, field, digits, better] of rows) {
+    console.log(`| ${label} | ${ours[field].toFixed(digits)} | ${theirs[field].toFixed(digits)} | ${(ours[field] / theirs[field]).toFixed(2)} | ${better} |`);
+  }
+  console.log(`\n${puts} sequential puts, ${Math.ceil((puts * 2) / CONCURRENCY) * CONCURRENCY} concurrent puts, ${watchSamples} watch samples; node ${process.version}.`);
+}
+
+if (process.argv[2] === 'serve') {
+  await serve(process.argv[3] ?? '.', Number(process.argv[4]));
+} else {
+  await main();
+  process.exit(0);
+}
