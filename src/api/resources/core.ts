@@ -32,7 +32,7 @@ export function coreResources(): ResourceInfo[] {
     { kind: 'ConfigMap', resource: 'configmaps', namespaced: true, shortNames: ['cm'], table: configMapTable, validate: validators.configMap },
     { kind: 'Endpoints', resource: 'endpoints', namespaced: true, shortNames: ['ep'], storage: 'services/endpoints', table: endpointsTable, defaults: defaults.endpoints, validate: validators.endpoints },
     { kind: 'Event', resource: 'events', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELD_SELECTORS, table: eventTable },
-    { kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'], defaults: defaults.limitRange },
+    { kind: 'LimitRange', resource: 'limitranges', namespaced: true, shortNames: ['limits'], defaults: defaults.limitRange, validate: validators.limitRange },
     {
       kind: 'Namespace',
       validate: validators.namespace,
@@ -124,6 +124,7 @@ export function coreResources(): ResourceInfo[] {
     },
     {
       kind: 'ResourceQuota',
+      validate: validators.resourceQuota,
       table: resourceQuotaTable,
       resource: 'resourcequotas',
       namespaced: true,

@@ -12,7 +12,7 @@ const EXT = ['api-extensions'];
 
 export function admissionregistrationResources(): ResourceInfo[] {
   return groupVersion('admissionregistration.k8s.io', 'v1', [
-    { kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: mutatingWebhookTable, defaults: defaults.mutatingWebhookConfiguration },
+    { kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: mutatingWebhookTable, defaults: defaults.mutatingWebhookConfiguration, validate: validators.webhookConfiguration },
     {
       kind: 'ValidatingAdmissionPolicy',
       table: validatingAdmissionPolicyTable,
@@ -30,7 +30,7 @@ export function admissionregistrationResources(): ResourceInfo[] {
       categories: EXT,
       bumpsGeneration: true,
     },
-    { kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: validatingWebhookTable, defaults: defaults.validatingWebhookConfiguration },
+    { kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations', namespaced: false, categories: EXT, bumpsGeneration: true, table: validatingWebhookTable, defaults: defaults.validatingWebhookConfiguration, validate: validators.webhookConfiguration },
   ]);
 }
 

@@ -7,6 +7,7 @@
 import * as cluster from './cluster.js';
 import * as config from './config.js';
 import { validatePod } from './pod.js';
+import * as policy from './policy.js';
 import * as rbac from './rbac.js';
 import * as service from './service.js';
 import * as workloads from './workloads.js';
@@ -46,4 +47,7 @@ export const validators = {
   horizontalPodAutoscaler: cluster.validateHorizontalPodAutoscaler,
   lease: cluster.validateLease,
   customResourceDefinition: cluster.validateCustomResourceDefinition,
+  resourceQuota: policy.validateResourceQuota,
+  limitRange: policy.validateLimitRange,
+  webhookConfiguration: policy.validateWebhookConfiguration,
 };

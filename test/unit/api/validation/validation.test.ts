@@ -288,3 +288,25 @@ test('creationTimestamp may not change on update; endpoints need IP addresses', 
     'subsets[0].addresses[0].ip: Invalid value: "node1": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
   ]);
 });
+
+test('quotas, limit ranges and webhook configurations', () => {
+  assert.deepEqual(check('', 'ResourceQuota', { metadata: { name: 'q', namespace: 'default' }, spec: { hard: { cpu: '-1', pods: '10' }, scopes: ['Sometimes'] } }), [
+    'spec.hard[cpu]: Invalid value: "-1": must be greater than or equal to 0',
+    'spec.scopes[0]: Unsupported value: "Sometimes": supported values: "BestEffort", "CrossNamespacePodAffinity", "NotBestEffort", "NotTerminating", "PriorityClass", "Terminating"',
+  ]);
+  assert.deepEqual(check('', 'LimitRange', { metadata: { name: 'l', namespace: 'default' }, spec: { limits: [{ type: 'Container', min: { cpu: '2' }, max: { cpu: '1' } }] } }), [
+    'spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1',
+    // Defaulting copied max into default and default into defaultRequest, both below min.
+    'spec.limits[0].default[cpu]: Invalid value: "1": min value 2 is greater than default value 1',
+    'spec.limits[0].defaultRequest[cpu]: Invalid value: "1": min value 2 is greater than default request value 1',
+  ]);
+  const hook = { name: 'pods.example.com', sideEffects: 'None', admissionReviewVersions: ['v1'], clientConfig: { service: { name: 'w', namespace: 'default' } } };
+  assert.deepEqual(check('admissionregistration.k8s.io', 'ValidatingWebhookConfiguration', { metadata: { name: 'v' }, webhooks: [hook] }), []);
+  assert.deepEqual(check('admissionregistration.k8s.io', 'MutatingWebhookConfiguration', { metadata: { name: 'm' }, webhooks: [{ name: 'short', clientConfig: {} }, hook, hook] }), [
+    'webhooks[0].name: Invalid value: "short": should be a domain with at least three segments separated by dots',
+    'webhooks[0].sideEffects: Unsupported value: "": supported values: "None", "NoneOnDryRun"',
+    'webhooks[0].admissionReviewVersions: Required value: must specify one of v1, v1beta1',
+    'webhooks[0].clientConfig: Required value: exactly one of url or service is required',
+    'webhooks[2].name: Duplicate value: "pods.example.com"',
+  ]);
+});
