@@ -24,3 +24,4 @@ export {
   strictDecodingError,
   type FieldProblems,
 } from './strict/index.js';
+export { schemaExtensions, type SchemaExtensions } from './schema-extensions.js';

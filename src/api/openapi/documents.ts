@@ -99,6 +99,7 @@ export class OpenApi {
   #v2: OpenApiDocument | undefined;
   #v3 = new Map<string, OpenApiDocument>();
   #index: OpenApiDocument | undefined;
+  #kinds: Map<string, GroupVersionKind[]> | undefined;
 
   constructor(private readonly catalogue: Catalogue = new Catalogue()) {}
 
@@ -106,6 +107,11 @@ export class OpenApi {
     this.#v2 = undefined;
     this.#v3.clear();
     this.#index = undefined;
+    this.#kinds = undefined;
+  }
+
+  #kindsByDefinition(): Map<string, GroupVersionKind[]> {
+    return (this.#kinds ??= kindsByDefinition(this.catalogue.all()));
   }
 
   /** The /openapi/v3 index: {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=..."}, ...}}. */
@@ -130,7 +136,7 @@ export class OpenApi {
     if (cached) return cached;
     const resources = this.catalogue.resourcesOf(group, version);
     if (resources.length === 0) return undefined;
-    const kinds = kindsByDefinition(this.catalogue.all());
+    const kinds = this.#kindsByDefinition();
     const paths = pathsFor(resources, 'v3');
     const roots = new Set([...COMMON, ...referencedDefinitions(paths)]);
     const doc = documentOf({
@@ -155,7 +161,7 @@ export class OpenApi {
   v2(): OpenApiDocument {
     if (this.#v2) return this.#v2;
     const resources = this.catalogue.all();
-    const kinds = kindsByDefinition(resources);
+    const kinds = this.#kindsByDefinition();
     const paths = pathsFor(resources, 'v2');
     const roots = new Set([...COMMON, ...referencedDefinitions(paths)]);
     this.#v2 = documentOf({

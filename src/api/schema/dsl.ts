@@ -173,7 +173,8 @@ export function defs(pkg: string, text: string): TypeDef[] {
       fields,
       ...(mapFlag ? { mapType: parseMapType(mapFlag.slice(4)) } : {}),
       preserveUnknown: flags.includes('preserve'),
-      typeMeta: flags.includes('typemeta') || hasMeta,
+      // Templates embed ObjectMeta without being kinds themselves.
+      typeMeta: flags.includes('typemeta') || (hasMeta && !/(TemplateSpec|ClaimTemplate)$/.test(name)),
     });
   };
   text.split('\n').forEach((raw, index) => {

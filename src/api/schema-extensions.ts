@@ -1,0 +1,51 @@
+/**
+ * What the API server takes from the schemas, in the shape of its Extensions (see
+ * src/apiserver/types.ts): patch metadata per kind, unknown fields, the duplicate-reporting JSON
+ * parser, protobuf decoding, and the OpenAPI documents (parsed once, served as JSON).
+ */
+import { Catalogue } from './catalogue.js';
+import { OpenApi, type OpenApiDocument } from './openapi/index.js';
+import { decodeProtobufObject } from './protobuf/index.js';
+import { patchMetaOf } from './schema/index.js';
+import { definitionOfKind, findFieldProblems, parseJsonWithDuplicates } from './strict/index.js';
+import type { GroupVersionKind, KubeObject, PatchMeta } from './types.js';
+
+export interface SchemaExtensions {
+  readonly patchMeta: (gvk: GroupVersionKind) => PatchMeta;
+  readonly unknownFields: (gvk: GroupVersionKind, object: unknown) => string[];
+  readonly parseJsonStrict: (text: string) => { value: unknown; duplicates: string[] };
+  readonly decodeProtobuf: (body: Uint8Array) => KubeObject;
+  readonly openapi: {
+    v2(): unknown;
+    v3Index(): unknown;
+    v3(path: string): unknown;
+  };
+  /** The generator behind `openapi`, for invalidate() when CRDs change the catalogue. */
+  readonly openApiDocuments: OpenApi;
+}
+
+export function schemaExtensions(catalogue: Catalogue = new Catalogue()): SchemaExtensions {
+  const documents = new OpenApi(catalogue);
+  const parsed = new WeakMap<OpenApiDocument, unknown>();
+  const value = (doc: OpenApiDocument | undefined): unknown => {
+    if (!doc) return undefined;
+    let out = parsed.get(doc);
+    if (out === undefined) {
+      out = JSON.parse(doc.json) as unknown;
+      parsed.set(doc, out);
+    }
+    return out;
+  };
+  return {
+    patchMeta: (gvk) => patchMetaOf(definitionOfKind(gvk) ?? ''),
+    unknownFields: (gvk, object) => findFieldProblems(gvk, object).unknown,
+    parseJsonStrict: parseJsonWithDuplicates,
+    decodeProtobuf: (body) => decodeProtobufObject(body) as KubeObject,
+    openapi: {
+      v2: () => value(documents.v2()),
+      v3Index: () => value(documents.v3Index()),
+      v3: (path) => value(documents.v3DocumentByPath(path)),
+    },
+    openApiDocuments: documents,
+  };
+}
