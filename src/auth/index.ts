@@ -28,6 +28,9 @@
  *     resource, subresource, namespace, name });          // or { resourceRequest: false, path }
  *   if (!decision.allowed) respond(403, forbiddenStatus(attributes, decision.reason));
  *   SelfSubjectAccessReview: authorize(...).allowed; SelfSubjectRulesReview: authz.rulesFor(user, ns).
+ *   RbacCache implements RbacLookup from watch events: cache.apply('RoleBinding', 'ADDED', obj).
+ *   kubectl --as: after authentication, `await impersonate(user, req.headers, authz)` ->
+ *   none | impersonated (use .user) | forbidden (403 .status) | bad-request (400).
  *   At first start the apiserver creates bootstrapPolicy().clusterRoles / .clusterRoleBindings
  *   that do not exist yet (upstream's default roles: cluster-admin, system:discovery, admin/edit/view...).
  */
@@ -70,6 +73,8 @@ export {
   type ResourceRule,
   type SubjectRulesReviewStatus,
 } from './rbac.js';
+export { hasImpersonationHeaders, impersonate, type ImpersonationResult } from './impersonation.js';
+export { RbacCache, type RbacKind } from './rbac-cache.js';
 export { aggregateClusterRoles, bootstrapPolicy, selectorMatches, type BootstrapPolicy } from './bootstrap-policy.js';
 export type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacLookup, Role, RoleBinding, RoleRef, Subject } from './rbac-types.js';
 export * from './user.js';
