@@ -97,6 +97,27 @@ export function podSpec(spec: Json): void {
   setDefault(spec, 'schedulerName', 'default-scheduler');
   for (const c of [...items(spec, 'containers'), ...items(spec, 'initContainers'), ...items(spec, 'ephemeralContainers')]) container(c);
   for (const v of items(spec, 'volumes')) volume(v);
+  // v1's deprecated serviceAccount mirrors serviceAccountName (conversion fills either from the other).
+  if (!spec['serviceAccountName'] && typeof spec['serviceAccount'] === 'string' && spec['serviceAccount']) spec['serviceAccountName'] = spec['serviceAccount'];
+  if (typeof spec['serviceAccountName'] === 'string' && spec['serviceAccountName']) spec['serviceAccount'] = spec['serviceAccountName'];
+}
+
+const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
+const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+
+/**
+ * The DefaultTolerationSeconds admission plugin (on by default, as in k3s): pods tolerate a
+ * not-ready or unreachable node for 300 s unless they already say otherwise.
+ */
+export function defaultTolerationSeconds(spec: Json): void {
+  const tolerations = items(spec, 'tolerations');
+  const tolerates = (taint: string): boolean =>
+    tolerations.some((t) => (t['key'] === taint || !t['key']) && (t['effect'] === 'NoExecute' || !t['effect']));
+  const added: Json[] = [];
+  for (const taint of [NOT_READY_TAINT, UNREACHABLE_TAINT]) {
+    if (!tolerates(taint)) added.push({ key: taint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  }
+  if (added.length > 0) spec['tolerations'] = [...(Array.isArray(spec['tolerations']) ? spec['tolerations'] : []), ...added];
 }
 
 /** Requests default to limits where only limits are given (real pods only, as upstream). */
@@ -119,6 +140,7 @@ export function pod(object: Json): void {
       for (const port of items(c, 'ports')) if (!port['hostPort']) port['hostPort'] = port['containerPort'];
     }
   }
+  defaultTolerationSeconds(spec);
   // The Priority admission plugin's answer when no class is named and none is the global default.
   if (isEmpty(spec['priorityClassName'])) {
     setDefault(spec, 'priority', 0);

@@ -35,6 +35,10 @@ test('a minimal pod gets the defaults kubectl shows for it', () => {
     schedulerName: 'default-scheduler',
     securityContext: {},
     terminationGracePeriodSeconds: 30,
+    tolerations: [
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ],
   });
   assert.deepEqual(pod['status'], { phase: 'Pending', qosClass: 'BestEffort' });
 });
@@ -212,4 +216,19 @@ test('defaulting twice changes nothing more', () => {
     info.defaults(twice);
     assert.deepEqual(twice, once, info.kind);
   }
+});
+
+test('pods keep their own not-ready/unreachable tolerations; serviceAccount mirrors serviceAccountName', () => {
+  const pod = defaulted('', 'v1', 'Pod', {
+    spec: { serviceAccount: 'builder', containers: [{ name: 'a', image: 'i' }], tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }] },
+  });
+  const spec = pod['spec'] as Record<string, unknown>;
+  assert.deepEqual(spec['tolerations'], [
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 },
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ]);
+  assert.equal(spec['serviceAccountName'], 'builder');
+  assert.equal(spec['serviceAccount'], 'builder');
+  const everything = defaulted('', 'v1', 'Pod', { spec: { containers: [], tolerations: [{ operator: 'Exists' }] } });
+  assert.deepEqual((everything['spec'] as Record<string, unknown>)['tolerations'], [{ operator: 'Exists' }]);
 });
