@@ -40,7 +40,7 @@ DaemonSetStatus
   collisionCount                       9 int32                                    *
   conditions                          10 []DaemonSetCondition                     patch=merge:type
 DaemonSetUpdateStrategy
-  type                                 1 string
+  type                                 1 string                                  enum=OnDelete|RollingUpdate
   rollingUpdate                        2 RollingUpdateDaemonSet
 Deployment
   metadata                             1 meta.ObjectMeta
@@ -75,7 +75,7 @@ DeploymentStatus
   conditions                           6 []DeploymentCondition                    patch=merge:type
   collisionCount                       8 int32                                    *
 DeploymentStrategy
-  type                                 1 string
+  type                                 1 string                                  enum=Recreate|RollingUpdate
   rollingUpdate                        2 RollingUpdateDeployment
 ReplicaSet
   metadata                             1 meta.ObjectMeta
@@ -135,7 +135,7 @@ StatefulSetSpec
   template                             3 core.v1.PodTemplateSpec                  !
   volumeClaimTemplates                 4 []core.v1.PersistentVolumeClaim
   serviceName                          5 string                                   !
-  podManagementPolicy                  6 string
+  podManagementPolicy                  6 string                                  enum=OrderedReady|Parallel
   updateStrategy                       7 StatefulSetUpdateStrategy
   revisionHistoryLimit                 8 int32                                    *
   minReadySeconds                      9 int32
@@ -153,6 +153,6 @@ StatefulSetStatus
   conditions                          10 []StatefulSetCondition                   patch=merge:type
   availableReplicas                   11 int32                                    !
 StatefulSetUpdateStrategy
-  type                                 1 string
+  type                                 1 string                                  enum=OnDelete|RollingUpdate
   rollingUpdate                        2 RollingUpdateStatefulSetStrategy
 `);

@@ -13,7 +13,7 @@ CronJobSpec
   schedule                             1 string                                   !
   timeZone                             8 string                                   *
   startingDeadlineSeconds              2 int64                                    *
-  concurrencyPolicy                    3 string
+  concurrencyPolicy                    3 string                                  enum=Allow|Forbid|Replace
   suspend                              4 bool                                     *
   jobTemplate                          5 JobTemplateSpec                          !
   successfulJobsHistoryLimit           6 int32                                    *
@@ -49,9 +49,9 @@ JobSpec
   manualSelector                       5 bool                                     *
   template                             6 core.v1.PodTemplateSpec                  !
   ttlSecondsAfterFinished              8 int32                                    *
-  completionMode                       9 string                                   *
+  completionMode                       9 string                                   * enum=Indexed|NonIndexed
   suspend                             10 bool                                     *
-  podReplacementPolicy                14 string                                   *
+  podReplacementPolicy                14 string                                   * enum=Failed|TerminatingOrFailed
   managedBy                           15 string                                   *
 JobStatus
   conditions                           1 []JobCondition                           patch=merge:type list=atomic
@@ -72,13 +72,13 @@ PodFailurePolicy
   rules                                1 []PodFailurePolicyRule                   !
 PodFailurePolicyOnExitCodesRequirement
   containerName                        1 string                                   *
-  operator                             2 string
+  operator                             2 string                                  enum=In|NotIn
   values                               3 []int32
 PodFailurePolicyOnPodConditionsPattern
   type                                 1 string
   status                               2 string
 PodFailurePolicyRule
-  action                               1 string                                   !
+  action                               1 string                                   ! enum=Count|FailIndex|FailJob|Ignore
   onExitCodes                          2 PodFailurePolicyOnExitCodesRequirement
   onPodConditions                      3 []PodFailurePolicyOnPodConditionsPattern
 SuccessPolicy

@@ -12,7 +12,7 @@ Affinity
   podAffinity                          2 PodAffinity
   podAntiAffinity                      3 PodAntiAffinity
 AppArmorProfile
-  type                                 1 string
+  type                                 1 string                                  enum=Localhost|RuntimeDefault|Unconfined
   localhostProfile                     2 string                                   *
 AttachedVolume
   name                                 1 string                                   !
@@ -150,8 +150,8 @@ Container
   startupProbe                        22 Probe
   lifecycle                           12 Lifecycle
   terminationMessagePath              13 string
-  terminationMessagePolicy            20 string
-  imagePullPolicy                     14 string
+  terminationMessagePolicy            20 string                                  enum=FallbackToLogsOnError|File
+  imagePullPolicy                     14 string                                  enum=Always|IfNotPresent|Never
   securityContext                     15 SecurityContext
   stdin                               16 bool
   stdinOnce                           17 bool
@@ -163,7 +163,7 @@ ContainerPort
   name                                 1 string
   hostPort                             2 int32
   containerPort                        3 int32                                    !
-  protocol                             4 string
+  protocol                             4 string                                  enum=SCTP|TCP|UDP
   hostIP                               5 string
 ContainerResizePolicy
   resourceName                         1 string                                   !
@@ -225,7 +225,7 @@ EndpointAddress
 EndpointPort
   name                                 1 string
   port                                 2 int32                                    !
-  protocol                             3 string
+  protocol                             3 string                                  enum=SCTP|TCP|UDP
   appProtocol                          4 string                                   *
 EndpointSubset
   addresses                            1 []EndpointAddress
@@ -272,8 +272,8 @@ EphemeralContainerCommon
   startupProbe                        22 Probe
   lifecycle                           12 Lifecycle
   terminationMessagePath              13 string
-  terminationMessagePolicy            20 string
-  imagePullPolicy                     14 string
+  terminationMessagePolicy            20 string                                  enum=FallbackToLogsOnError|File
+  imagePullPolicy                     14 string                                  enum=Always|IfNotPresent|Never
   securityContext                     15 SecurityContext
   stdin                               16 bool
   stdinOnce                           17 bool
@@ -353,7 +353,7 @@ HTTPGetAction
   path                                 1 string
   port                                 2 intstr                                   !
   host                                 3 string
-  scheme                               4 string
+  scheme                               4 string                                  enum=HTTP|HTTPS
   httpHeaders                          5 []HTTPHeader
 HTTPHeader
   name                                 1 string                                   !
@@ -462,7 +462,7 @@ NamespaceList
 NamespaceSpec
   finalizers                           1 []string
 NamespaceStatus
-  phase                                1 string
+  phase                                1 string                                  enum=Active|Terminating
   conditions                           2 []NamespaceCondition                     patch=merge:type
 Node
   metadata                             1 meta.ObjectMeta
@@ -507,7 +507,7 @@ NodeSelector
   nodeSelectorTerms                    1 []NodeSelectorTerm                       !
 NodeSelectorRequirement
   key                                  1 string                                   !
-  operator                             2 string                                   !
+  operator                             2 string                                   ! enum=DoesNotExist|Exists|Gt|In|Lt|NotIn
   values                               3 []string
 NodeSelectorTerm
   matchExpressions                     1 []NodeSelectorRequirement
@@ -580,12 +580,12 @@ PersistentVolumeClaimSpec
   resources                            2 VolumeResourceRequirements
   volumeName                           3 string
   storageClassName                     5 string                                   *
-  volumeMode                           6 string                                   *
+  volumeMode                           6 string                                   * enum=Block|Filesystem
   dataSource                           7 TypedLocalObjectReference
   dataSourceRef                        8 TypedObjectReference
   volumeAttributesClassName            9 string                                   *
 PersistentVolumeClaimStatus
-  phase                                1 string
+  phase                                1 string                                  enum=Bound|Lost|Pending
   accessModes                          2 []string
   capacity                             3 {}quantity
   conditions                           4 []PersistentVolumeClaimCondition         patch=merge:type
@@ -630,14 +630,14 @@ PersistentVolumeSpec
   ...                                  2 PersistentVolumeSource
   accessModes                          3 []string
   claimRef                             4 ObjectReference
-  persistentVolumeReclaimPolicy        5 string
+  persistentVolumeReclaimPolicy        5 string                                  enum=Delete|Recycle|Retain
   storageClassName                     6 string
   mountOptions                         7 []string
-  volumeMode                           8 string                                   *
+  volumeMode                           8 string                                   * enum=Block|Filesystem
   nodeAffinity                         9 VolumeNodeAffinity
   volumeAttributesClassName           10 string                                   *
 PersistentVolumeStatus
-  phase                                1 string
+  phase                                1 string                                  enum=Available|Bound|Failed|Pending|Released
   message                              2 string
   reason                               3 string
   lastPhaseTransitionTime              4 time
@@ -742,10 +742,10 @@ PodSpec
   initContainers                      20 []Container                              patch=merge:name
   containers                           2 []Container                              ! patch=merge:name
   ephemeralContainers                 34 []EphemeralContainer                     patch=merge:name
-  restartPolicy                        3 string
+  restartPolicy                        3 string                                  enum=Always|Never|OnFailure
   terminationGracePeriodSeconds        4 int64                                    *
   activeDeadlineSeconds                5 int64                                    *
-  dnsPolicy                            6 string
+  dnsPolicy                            6 string                                  enum=ClusterFirst|ClusterFirstWithHostNet|Default|None
   nodeSelector                         7 {}string
   serviceAccountName                   8 string
   serviceAccount                       9 string
@@ -769,7 +769,7 @@ PodSpec
   readinessGates                      28 []PodReadinessGate
   runtimeClassName                    29 string                                   *
   enableServiceLinks                  30 bool                                     *
-  preemptionPolicy                    31 string                                   *
+  preemptionPolicy                    31 string                                   * enum=Never|PreemptLowerPriority
   overhead                            32 {}quantity
   topologySpreadConstraints           33 []TopologySpreadConstraint               patch=merge:topologyKey list=map:topologyKey,whenUnsatisfiable
   setHostnameAsFQDN                   35 bool                                     *
@@ -779,7 +779,7 @@ PodSpec
   resourceClaims                      39 []PodResourceClaim                       patch=merge,retainKeys:name
   resources                           40 ResourceRequirements
 PodStatus
-  phase                                1 string
+  phase                                1 string                                  enum=Failed|Pending|Running|Succeeded|Unknown
   conditions                           2 []PodCondition                           patch=merge:type
   message                              3 string
   reason                               4 string
@@ -791,7 +791,7 @@ PodStatus
   startTime                            7 time
   initContainerStatuses               10 []ContainerStatus
   containerStatuses                    8 []ContainerStatus
-  qosClass                             9 string
+  qosClass                             9 string                                  enum=BestEffort|Burstable|Guaranteed
   ephemeralContainerStatuses          13 []ContainerStatus
   resize                              14 string
   resourceClaimStatuses               15 []PodResourceClaimStatus                 patch=merge,retainKeys:name
@@ -957,10 +957,10 @@ ScopeSelector
   matchExpressions                     1 []ScopedResourceSelectorRequirement
 ScopedResourceSelectorRequirement
   scopeName                            1 string                                   !
-  operator                             2 string                                   !
+  operator                             2 string                                   ! enum=DoesNotExist|Exists|In|NotIn
   values                               3 []string
 SeccompProfile
-  type                                 1 string                                   !
+  type                                 1 string                                   ! enum=Localhost|RuntimeDefault|Unconfined
   localhostProfile                     2 string                                   *
 Secret
   metadata                             1 meta.ObjectMeta
@@ -1000,7 +1000,7 @@ SecurityContext
   runAsNonRoot                         5 bool                                     *
   readOnlyRootFilesystem               6 bool                                     *
   allowPrivilegeEscalation             7 bool                                     *
-  procMount                            9 string                                   *
+  procMount                            9 string                                   * enum=Default|Unmasked
   seccompProfile                      11 SeccompProfile
   appArmorProfile                     12 AppArmorProfile
 SerializedReference
@@ -1026,7 +1026,7 @@ ServiceList
   items                                2 []Service                                !
 ServicePort
   name                                 1 string
-  protocol                             2 string
+  protocol                             2 string                                  enum=SCTP|TCP|UDP
   appProtocol                          6 string                                   *
   port                                 3 int32                                    !
   targetPort                           4 intstr
@@ -1038,21 +1038,21 @@ ServiceSpec
   selector                             2 {}string
   clusterIP                            3 string
   clusterIPs                          18 []string                                 list=atomic
-  type                                 4 string
+  type                                 4 string                                  enum=ClusterIP|ExternalName|LoadBalancer|NodePort
   externalIPs                          5 []string
-  sessionAffinity                      7 string
+  sessionAffinity                      7 string                                  enum=ClientIP|None
   loadBalancerIP                       8 string
   loadBalancerSourceRanges             9 []string
   externalName                        10 string
-  externalTrafficPolicy               11 string
+  externalTrafficPolicy               11 string                                  enum=Cluster|Local
   healthCheckNodePort                 12 int32
   publishNotReadyAddresses            13 bool
   sessionAffinityConfig               14 SessionAffinityConfig
   ipFamilies                          19 []string                                 list=atomic
-  ipFamilyPolicy                      17 string                                   *
+  ipFamilyPolicy                      17 string                                   * enum=PreferDualStack|RequireDualStack|SingleStack
   allocateLoadBalancerNodePorts       20 bool                                     *
   loadBalancerClass                   21 string                                   *
-  internalTrafficPolicy               22 string                                   *
+  internalTrafficPolicy               22 string                                   * enum=Cluster|Local
   trafficDistribution                 23 string                                   *
 ServiceStatus
   loadBalancer                         1 LoadBalancerStatus
@@ -1082,13 +1082,13 @@ TCPSocketAction
 Taint
   key                                  1 string                                   !
   value                                2 string
-  effect                               3 string                                   !
+  effect                               3 string                                   ! enum=NoExecute|NoSchedule|PreferNoSchedule
   timeAdded                            4 time
 Toleration
   key                                  1 string
-  operator                             2 string
+  operator                             2 string                                  enum=Equal|Exists
   value                                3 string
-  effect                               4 string
+  effect                               4 string                                  enum=NoExecute|NoSchedule|PreferNoSchedule
   tolerationSeconds                    5 int64                                    *
 TopologySelectorLabelRequirement
   key                                  1 string                                   !
@@ -1098,11 +1098,11 @@ TopologySelectorTerm
 TopologySpreadConstraint
   maxSkew                              1 int32                                    !
   topologyKey                          2 string                                   !
-  whenUnsatisfiable                    3 string                                   !
+  whenUnsatisfiable                    3 string                                   ! enum=DoNotSchedule|ScheduleAnyway
   labelSelector                        4 meta.LabelSelector
   minDomains                           5 int32                                    *
-  nodeAffinityPolicy                   6 string                                   *
-  nodeTaintsPolicy                     7 string                                   *
+  nodeAffinityPolicy                   6 string                                   * enum=Honor|Ignore
+  nodeTaintsPolicy                     7 string                                   * enum=Honor|Ignore
   matchLabelKeys                       8 []string
 TypedLocalObjectReference
   apiGroup                             1 string                                   *
@@ -1125,7 +1125,7 @@ VolumeMount
   recursiveReadOnly                    7 string                                   *
   mountPath                            3 string                                   !
   subPath                              4 string
-  mountPropagation                     5 string                                   *
+  mountPropagation                     5 string                                   * enum=Bidirectional|HostToContainer|None
   subPathExpr                          6 string
 VolumeMountStatus
   name                                 1 string

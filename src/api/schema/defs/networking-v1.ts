@@ -4,7 +4,7 @@ import { defs } from '../dsl.js';
 export const NETWORKING_V1 = defs('io.k8s.api.networking.v1', `
 HTTPIngressPath
   path                                 1 string
-  pathType                             3 string                                   *
+  pathType                             3 string                                   * enum=Exact|ImplementationSpecific|Prefix
   backend                              2 IngressBackend                           !
 HTTPIngressRuleValue
   paths                                1 []HTTPIngressPath                        ! list=atomic

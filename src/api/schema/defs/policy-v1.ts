@@ -16,7 +16,7 @@ PodDisruptionBudgetSpec
   minAvailable                         1 intstr
   selector                             2 meta.LabelSelector                       patch=replace
   maxUnavailable                       3 intstr
-  unhealthyPodEvictionPolicy           4 string                                   *
+  unhealthyPodEvictionPolicy           4 string                                   * enum=AlwaysAllow|IfHealthyBudget
 PodDisruptionBudgetStatus
   observedGeneration                   1 int64
   disruptedPods                        2 {}time

@@ -7,7 +7,7 @@ PriorityClass
   value                                2 int32                                    !
   globalDefault                        3 bool
   description                          4 string
-  preemptionPolicy                     5 string                                   *
+  preemptionPolicy                     5 string                                   * enum=Never|PreemptLowerPriority
 PriorityClassList
   metadata                             1 meta.ListMeta
   items                                2 []PriorityClass                          !

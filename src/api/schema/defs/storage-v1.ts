@@ -43,10 +43,10 @@ StorageClass
   metadata                             1 meta.ObjectMeta
   provisioner                          2 string                                   !
   parameters                           3 {}string
-  reclaimPolicy                        4 string                                   *
+  reclaimPolicy                        4 string                                   * enum=Delete|Recycle|Retain
   mountOptions                         5 []string
   allowVolumeExpansion                 6 bool                                     *
-  volumeBindingMode                    7 string                                   *
+  volumeBindingMode                    7 string                                   * enum=Immediate|WaitForFirstConsumer
   allowedTopologies                    8 []core.v1.TopologySelectorTerm
 StorageClassList
   metadata                             1 meta.ListMeta

@@ -42,6 +42,8 @@ test('definitions carry group-version-kind, required fields and patch extensions
   assert.equal(containers['x-kubernetes-patch-strategy'], 'merge');
   assert.deepEqual(containers.items, { allOf: [{ $ref: '#/components/schemas/io.k8s.api.core.v1.Container' }], default: {} });
   assert.deepEqual(schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format, 'int-or-string');
+  assert.deepEqual(schemas['io.k8s.api.core.v1.Container'].properties.imagePullPolicy.enum, ['Always', 'IfNotPresent', 'Never']);
+  assert.deepEqual(schemas['io.k8s.api.apps.v1.DeploymentStrategy'].properties.type.enum, ['Recreate', 'RollingUpdate']);
   // Every $ref resolves inside the document.
   const missing = new Set<string>();
   JSON.stringify(doc, (key, value: unknown) => {
