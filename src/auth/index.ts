@@ -73,6 +73,7 @@ export {
   type ResourceRule,
   type SubjectRulesReviewStatus,
 } from './rbac.js';
+export { BOOTSTRAP_SECRET_TYPE, bootstrapTokenAuthenticator } from './bootstrap-tokens.js';
 export { hasImpersonationHeaders, impersonate, type ImpersonationResult } from './impersonation.js';
 export { RbacCache, type RbacKind } from './rbac-cache.js';
 export { aggregateClusterRoles, bootstrapPolicy, selectorMatches, type BootstrapPolicy } from './bootstrap-policy.js';
