@@ -50,6 +50,17 @@ const drivers = new Map<DatastoreEndpoint['driver'], Loader>([
     },
   ],
   [
+    'mysql',
+    async () => {
+      const { openMysql } = await import('./mysql/index.js');
+      return (endpoint, options) => {
+        if (endpoint.driver !== 'mysql') throw new TypeError(`mysql driver got a ${endpoint.driver} endpoint`);
+        const { dataDir: _dataDir, ...logOptions } = options;
+        return openMysql(endpoint, logOptions);
+      };
+    },
+  ],
+  [
     'etcd',
     async () => {
       const { EtcdBackend } = await import('./etcd/index.js');

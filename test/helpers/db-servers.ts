@@ -53,6 +53,8 @@ export interface SqlServer extends DbServer {
   endpoint(database: string): string;
   /** Runs SQL as the superuser (for tests that inspect or sabotage tables). */
   sql(statement: string, database?: string): Promise<string>;
+  /** MariaDB: its unix socket (for mysql://user:pass@unix(<socket>)/db). */
+  readonly socket?: string;
 }
 
 export interface EtcdServer extends DbServer {
@@ -226,6 +228,7 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
         return name;
       },
       endpoint: (database) => `mysql://${user}:${password}@tcp(127.0.0.1:${port})/${database}`,
+      socket,
       sql: mysql,
     });
   });

@@ -1,0 +1,159 @@
+/**
+ * What is particular to the MySQL driver, against a real MariaDB: several k3s servers sharing
+ * one database, id gaps left by slow or rolled-back transactions, a missing database, the unix
+ * socket form, and start-up against a server that is down or refuses the password.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
+import { pino } from 'pino';
+import { parseEndpoint, type MysqlEndpoint } from '../../../src/datastore/endpoint.js';
+import { createMysqlPool, openMysql, poolConfig } from '../../../src/datastore/mysql/index.js';
+import { DatastoreOpenError, prefixRange, type Backend, type WatchEvent } from '../../../src/datastore/types.js';
+import { startMariadb, type SqlServer } from '../../helpers/db-servers.js';
+import { freePort, waitFor } from '../../helpers/index.js';
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** A logger whose lines the test can read (to check what is logged, and what never is). */
+function capture(): { log: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }) };
+}
+
+async function open(t: { after(fn: () => unknown): void }, endpoint: string, options: Parameters<typeof openMysql>[1] = {}): Promise<Backend> {
+  const backend = openMysql(parseEndpoint(endpoint) as MysqlEndpoint, { logger: capture().log, ...options });
+  t.after(() => backend.close());
+  await backend.start();
+  return backend;
+}
+
+describe('mysql driver on a real MariaDB', () => {
+  let server: SqlServer;
+  let database: string;
+  before(async () => {
+    server = await startMariadb();
+    database = await server.createDatabase();
+  });
+  after(() => server.stop());
+
+  test('two servers on one database: each sees the other\'s writes in its watches, and conflicting updates have one winner', async (t) => {
+    const a = await open(t, server.endpoint(database));
+    const b = await open(t, server.endpoint(database));
+    const seen: WatchEvent[] = [];
+    const w = a.watch({ ...prefixRange('/multi/'), prevKv: true }, { onEvents: (e) => seen.push(...e), onError: (e) => assert.fail(e) });
+    t.after(() => w.cancel());
+    const { revision } = await b.create('/multi/k', text('from-b'));
+    await b.update('/multi/k', text('again-b'), revision);
+    await waitFor('a to see b\'s two writes', () => seen.length >= 2, 5000, 20);
+    assert.deepEqual(seen.map((e) => `${e.type} ${new TextDecoder().decode(e.kv.value)}`), ['put from-b', 'put again-b']);
+    assert.equal((await a.get('/multi/k')).kv?.modRevision, (await b.get('/multi/k')).kv?.modRevision);
+
+    const current = (await a.get('/multi/k')).kv?.modRevision ?? 0;
+    const results = await Promise.all([a.update('/multi/k', text('a-wins'), current), b.update('/multi/k', text('b-wins'), current)]);
+    assert.equal(results.filter((r) => r.succeeded).length, 1, 'exactly one conditional update wins');
+  });
+
+  test('revision ids left by slow or rolled-back transactions of another server: nothing is skipped, nothing invented', async (t) => {
+    const backend = await open(t, server.endpoint(database), { gapTimeoutMs: 200 });
+    const seen: string[] = [];
+    const w = backend.watch(prefixRange('/gap/'), { onEvents: (e) => seen.push(...e.map((x) => `${x.type} ${x.kv.key}`)), onError: (e) => assert.fail(e) });
+    t.after(() => w.cancel());
+    const other = await mysql.createConnection({ host: server.host, port: server.port, user: server.user, password: server.password, database });
+    t.after(() => other.end());
+    const insertRow = (key: string): Promise<unknown> =>
+      other.query(`INSERT INTO kv_log (name, created, deleted, create_revision, prev_revision, version, lease, value, old_value) VALUES (?, 1, 0, 0, 0, 1, 0, '', '')`, [Buffer.from(key)]);
+
+    // Slow: the other server takes the next id and commits well after the gap timeout.
+    await other.query('START TRANSACTION');
+    await insertRow('/gap/slow');
+    const writing = backend.create('/gap/after-slow', text('x'));
+    await new Promise((r) => setTimeout(r, 600));
+    await other.query('COMMIT');
+    await writing;
+    // Rolled back: the id is gone for good; the gap is filled and the next write still flows.
+    await other.query('START TRANSACTION');
+    await insertRow('/gap/never');
+    await other.query('ROLLBACK');
+    await backend.create('/gap/after-rollback', text('y'));
+    await waitFor('both writes', () => seen.length >= 3, 5000, 20);
+    assert.deepEqual(seen, ['put /gap/slow', 'put /gap/after-slow', 'put /gap/after-rollback']);
+    const all = await backend.range(prefixRange('/gap/'));
+    assert.deepEqual(all.kvs.map((kv) => kv.key), ['/gap/after-rollback', '/gap/after-slow', '/gap/slow']);
+  });
+
+  test('creates the database when it does not exist', async (t) => {
+    const name = `k3s_new_${Date.now()}`;
+    const backend = await open(t, server.endpoint(name));
+    await backend.create('/created/db', text('yes'));
+    assert.equal((await server.sql(`SHOW DATABASES LIKE '${name}'`)).trim(), name);
+  });
+
+  test('connects over the unix socket form mysql://user:pass@unix(/path)/db', async (t) => {
+    const backend = await open(t, `mysql://${server.user}:${server.password}@unix(${server.socket ?? ''})/${database}`);
+    await backend.create('/socket/key', text('via-socket'));
+    assert.equal(new TextDecoder().decode((await backend.get('/socket/key')).kv?.value), 'via-socket');
+  });
+
+  test('every pooled connection runs at READ COMMITTED in strict mode', async (t) => {
+    const pool = createMysqlPool(poolConfig(parseEndpoint(server.endpoint(database)) as MysqlEndpoint));
+    t.after(() => pool.end());
+    // Concurrent queries, so several connections are opened.
+    const results = await Promise.all([1, 2, 3].map(() => pool.query('SELECT @@tx_isolation AS iso, @@sql_mode AS mode, SLEEP(0.05) AS s')));
+    for (const [rows] of results) {
+      const row = (rows as { iso: string; mode: string }[])[0];
+      assert.equal(row?.iso, 'READ-COMMITTED');
+      assert.match(row?.mode ?? '', /STRICT_TRANS_TABLES/);
+    }
+  });
+
+  test('a wrong password fails at once with a clear error that does not contain the password', async (t) => {
+    const wrong = server.endpoint(database).replace(server.password, 'not-the-password-x9');
+    const { log, lines } = capture();
+    const backend = openMysql(parseEndpoint(wrong) as MysqlEndpoint, { logger: log, startTimeoutMs: 30_000 });
+    t.after(() => backend.close());
+    const started = Date.now();
+    await assert.rejects(backend.start(), (err: Error) => {
+      assert.ok(err instanceof DatastoreOpenError, String(err));
+      assert.match(err.message, /Access denied for user 'k3s'/);
+      assert.match(err.message, new RegExp(`k3s@127\\.0\\.0\\.1:${server.port}/${database}`));
+      assert.doesNotMatch(err.message, /not-the-password-x9/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5000, 'not retried');
+    assert.ok(!lines.some((l) => l.includes('not-the-password-x9')), 'password never logged');
+  });
+});
+
+describe('mysql driver start-up', () => {
+  test('an unreachable server is retried with spreading delays, then fails naming the server but not the password', async (t) => {
+    const port = await freePort();
+    const { log, lines } = capture();
+    const backend = openMysql(parseEndpoint(`mysql://k3s:secret-pw-77@tcp(127.0.0.1:${port})/kube`) as MysqlEndpoint, { logger: log, startTimeoutMs: 2000 });
+    t.after(() => backend.close());
+    await assert.rejects(backend.start(), (err: Error) => {
+      assert.ok(err instanceof DatastoreOpenError);
+      assert.match(err.message, new RegExp(`cannot reach the datastore mysql k3s@127\\.0\\.0\\.1:${port}/kube: .*ECONNREFUSED.*gave up after \\d+ attempts`));
+      return true;
+    });
+    const retries = lines.filter((l) => l.includes('not reachable yet')).map((l) => (JSON.parse(l) as { retryInMs: number }).retryInMs);
+    assert.ok(retries.length >= 2 && retries.length <= 4, `one line per attempt, few attempts: ${retries.join(',')}`);
+    assert.deepEqual(retries, [...retries].sort((x, y) => x - y), 'delays grow');
+    assert.ok(!lines.some((l) => l.includes('secret-pw-77')), 'password never logged');
+  });
+
+  test('start() waits for a server that comes up later', async (t) => {
+    const port = await freePort();
+    const backend = openMysql(
+      parseEndpoint(`mysql://k3s:pw@tcp(127.0.0.1:${port})/kube`) as MysqlEndpoint,
+      { logger: capture().log, startTimeoutMs: 60_000 },
+    );
+    t.after(() => backend.close());
+    const starting = backend.start();
+    await new Promise((r) => setTimeout(r, 500));
+    await startMariadb(t, { port, password: 'pw' });
+    await starting;
+    await backend.create('/late/key', text('v'));
+    assert.equal((await backend.get('/late/key')).kv?.version, 1);
+  });
+});
