@@ -54,14 +54,14 @@ export async function impersonate(user: UserInfo, headers: Headers, authorizer: 
   const sa = parseServiceAccountUsername(username);
   checks.push(
     sa
-      ? { user, verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name }
-      : { user, verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'users', name: username },
+      ? { user, verb: 'impersonate', isResourceRequest: true, apiGroup: '', resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name }
+      : { user, verb: 'impersonate', isResourceRequest: true, apiGroup: '', resource: 'users', name: username },
   );
-  for (const group of groups) checks.push({ user, verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'groups', name: group });
-  if (uid) checks.push({ user, verb: 'impersonate', resourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'uids', name: uid });
+  for (const group of groups) checks.push({ user, verb: 'impersonate', isResourceRequest: true, apiGroup: '', resource: 'groups', name: group });
+  if (uid) checks.push({ user, verb: 'impersonate', isResourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'uids', name: uid });
   for (const [key, vals] of Object.entries(extra)) {
     for (const value of vals) {
-      checks.push({ user, verb: 'impersonate', resourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: value });
+      checks.push({ user, verb: 'impersonate', isResourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: value });
     }
   }
   for (const attributes of checks) {

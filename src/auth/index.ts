@@ -24,8 +24,8 @@
  *   audiences, expirationSeconds, boundObject }) -> { token, expirationTimestamp }.
  *
  *   const authz = createAuthorizer(rbacLookup);           // RbacLookup over the watch cache
- *   const decision = await authz.authorize({ user, verb, resourceRequest: true, apiGroup,
- *     resource, subresource, namespace, name });          // or { resourceRequest: false, path }
+ *   const decision = await authz.authorize({ user, verb, isResourceRequest: true, apiGroup,
+ *     resource, subresource, namespace, name });          // or { isResourceRequest: false, path }
  *   if (!decision.allowed) respond(403, forbiddenStatus(attributes, decision.reason));
  *   SelfSubjectAccessReview: authorize(...).allowed; SelfSubjectRulesReview: authz.rulesFor(user, ns).
  *   RbacCache implements RbacLookup from watch events: cache.apply('RoleBinding', 'ADDED', obj).
@@ -73,6 +73,7 @@ export {
   type ResourceRule,
   type SubjectRulesReviewStatus,
 } from './rbac.js';
+export { jwks, openIdConfiguration } from './oidc.js';
 export { BOOTSTRAP_SECRET_TYPE, bootstrapTokenAuthenticator } from './bootstrap-tokens.js';
 export { hasImpersonationHeaders, impersonate, type ImpersonationResult } from './impersonation.js';
 export { RbacCache, type RbacKind } from './rbac-cache.js';

@@ -19,7 +19,7 @@ export interface RequestAttributes {
   /** get, list, watch, create, update, patch, delete, deletecollection, or (non-resource) get, post, put, ... */
   readonly verb: string;
   /** True for /api and /apis object paths; false for /version, /healthz, /openapi/... */
-  readonly resourceRequest: boolean;
+  readonly isResourceRequest: boolean;
   readonly apiGroup?: string;
   readonly resource?: string;
   readonly subresource?: string;
@@ -104,7 +104,7 @@ export function createAuthorizer(lookup: RbacLookup): Authorizer {
       const errors: string[] = [];
       const found = await visitRules(
         attributes.user,
-        attributes.resourceRequest ? attributes.namespace : undefined,
+        attributes.isResourceRequest ? attributes.namespace : undefined,
         (rule, source) => {
           if (!ruleAllows(attributes, rule)) return false;
           reason = `RBAC: allowed by ${source}`;
@@ -168,7 +168,7 @@ function describeSubject(subject: Subject, bindingNamespace: string): string {
 
 export function ruleAllows(attributes: RequestAttributes, rule: PolicyRule): boolean {
   if (!matches(rule.verbs, attributes.verb)) return false;
-  if (!attributes.resourceRequest) return nonResourceUrlMatches(rule.nonResourceURLs ?? [], attributes.path ?? '');
+  if (!attributes.isResourceRequest) return nonResourceUrlMatches(rule.nonResourceURLs ?? [], attributes.path ?? '');
   const resource = attributes.resource ?? '';
   const subresource = attributes.subresource ?? '';
   const combined = subresource ? `${resource}/${subresource}` : resource;
@@ -209,7 +209,7 @@ function nonResourceUrlMatches(urls: readonly string[], path: string): boolean {
  */
 export function forbiddenMessage(attributes: RequestAttributes): string {
   const user = attributes.user.username;
-  if (!attributes.resourceRequest) return `User "${user}" cannot ${attributes.verb} path "${attributes.path ?? ''}"`;
+  if (!attributes.isResourceRequest) return `User "${user}" cannot ${attributes.verb} path "${attributes.path ?? ''}"`;
   const resource = attributes.subresource ? `${attributes.resource ?? ''}/${attributes.subresource}` : (attributes.resource ?? '');
   const group = attributes.apiGroup ?? '';
   if (attributes.namespace) return `User "${user}" cannot ${attributes.verb} resource "${resource}" in API group "${group}" in the namespace "${attributes.namespace}"`;
@@ -220,12 +220,12 @@ export function forbiddenMessage(attributes: RequestAttributes): string {
 export function forbiddenStatus(attributes: RequestAttributes, reason = ''): Record<string, unknown> {
   const detail = reason ? `${forbiddenMessage(attributes)}: ${reason}` : forbiddenMessage(attributes);
   const group = attributes.apiGroup ?? '';
-  const qualified = attributes.resourceRequest && attributes.resource ? (group ? `${attributes.resource}.${group}` : attributes.resource) : '';
+  const qualified = attributes.isResourceRequest && attributes.resource ? (group ? `${attributes.resource}.${group}` : attributes.resource) : '';
   const name = attributes.name ?? '';
   const message = !qualified ? `forbidden: ${detail}` : name ? `${qualified} "${name}" is forbidden: ${detail}` : `${qualified} is forbidden: ${detail}`;
   const details: Record<string, string> = {};
   if (name) details.name = name;
-  if (attributes.resourceRequest) {
+  if (attributes.isResourceRequest) {
     if (group) details.group = group;
     if (attributes.resource) details.kind = attributes.resource;
   }

@@ -17,13 +17,13 @@ const anon: UserInfo = { username: 'system:anonymous', groups: ['system:unauthen
 
 test('every authenticated user may discover the API and review itself, and nothing more', async () => {
   const authz = createAuthorizer(lookup());
-  const nr = (user: UserInfo, path: string): RequestAttributes => ({ user, verb: 'get', resourceRequest: false, path });
+  const nr = (user: UserInfo, path: string): RequestAttributes => ({ user, verb: 'get', isResourceRequest: false, path });
   for (const path of ['/api', '/api/v1', '/apis/apps/v1', '/openapi/v3', '/version', '/healthz']) {
     assert.equal((await authz.authorize(nr(sa, path))).allowed, true, path);
   }
-  assert.equal((await authz.authorize({ user: sa, verb: 'create', resourceRequest: true, apiGroup: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews' })).allowed, true);
-  assert.equal((await authz.authorize({ user: sa, verb: 'create', resourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'selfsubjectreviews' })).allowed, true);
-  assert.equal((await authz.authorize({ user: sa, verb: 'list', resourceRequest: true, apiGroup: '', resource: 'pods', namespace: 'default' })).allowed, false);
+  assert.equal((await authz.authorize({ user: sa, verb: 'create', isResourceRequest: true, apiGroup: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews' })).allowed, true);
+  assert.equal((await authz.authorize({ user: sa, verb: 'create', isResourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'selfsubjectreviews' })).allowed, true);
+  assert.equal((await authz.authorize({ user: sa, verb: 'list', isResourceRequest: true, apiGroup: '', resource: 'pods', namespace: 'default' })).allowed, false);
   // Anonymous users only see public info.
   assert.equal((await authz.authorize(nr(anon, '/version'))).allowed, true);
   assert.equal((await authz.authorize(nr(anon, '/api'))).allowed, false);

@@ -53,7 +53,7 @@ test('RbacCache follows deletions and namespaces', async () => {
   cache.apply('ClusterRole', 'ADDED', { metadata: { name: 'r' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }] } as never);
   cache.apply('RoleBinding', 'ADDED', rb as never);
   const authz = createAuthorizer(cache);
-  const get = (namespace: string) => authz.authorize({ user: alice, verb: 'get', resourceRequest: true, apiGroup: '', resource: 'pods', namespace, name: 'p' });
+  const get = (namespace: string) => authz.authorize({ user: alice, verb: 'get', isResourceRequest: true, apiGroup: '', resource: 'pods', namespace, name: 'p' });
   assert.equal((await get('a')).allowed, true);
   assert.equal((await get('b')).allowed, false);
   cache.apply('RoleBinding', 'DELETED', rb as never);

@@ -15,7 +15,7 @@ const alice: UserInfo = { username: 'alice', groups: ['devs', 'system:authentica
 const sa: UserInfo = { username: 'system:serviceaccount:team:bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'] };
 
 function req(user: UserInfo, verb: string, resource: string, extra: Partial<RequestAttributes> = {}): RequestAttributes {
-  return { user, verb, resourceRequest: true, apiGroup: '', resource, ...extra };
+  return { user, verb, isResourceRequest: true, apiGroup: '', resource, ...extra };
 }
 
 const podReader: ClusterRole = { metadata: { name: 'pod-reader' }, rules: [{ verbs: ['get', 'list', 'watch'], apiGroups: [''], resources: ['pods'] }] };
@@ -24,7 +24,7 @@ test('system:masters may do anything without any binding', async () => {
   const authz = createAuthorizer(store({}));
   const admin: UserInfo = { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
   assert.equal((await authz.authorize(req(admin, 'delete', 'nodes', { name: 'n1' }))).allowed, true);
-  assert.equal((await authz.authorize({ user: admin, verb: 'get', resourceRequest: false, path: '/metrics' })).allowed, true);
+  assert.equal((await authz.authorize({ user: admin, verb: 'get', isResourceRequest: false, path: '/metrics' })).allowed, true);
 });
 
 test('with no bindings a user is denied, with upstream\'s empty reason', async () => {
@@ -98,7 +98,7 @@ test('nonResourceURLs match exactly or by a trailing-* prefix', async () => {
     clusterRoles: [{ metadata: { name: 'discovery' }, rules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/version'] }] }],
     clusterRoleBindings: [{ metadata: { name: 'b' }, roleRef: { kind: 'ClusterRole', name: 'discovery' }, subjects: [{ kind: 'Group', name: 'system:authenticated' }] }],
   }));
-  const nr = (path: string, verb = 'get'): RequestAttributes => ({ user: alice, verb, resourceRequest: false, path });
+  const nr = (path: string, verb = 'get'): RequestAttributes => ({ user: alice, verb, isResourceRequest: false, path });
   assert.equal((await authz.authorize(nr('/api'))).allowed, true);
   assert.equal((await authz.authorize(nr('/api/v1'))).allowed, true);
   assert.equal((await authz.authorize(nr('/version'))).allowed, true);
@@ -150,5 +150,5 @@ test('a denial becomes the Status kubectl prints as upstream does', () => {
   assert.equal(named.message, 'deployments.apps "web" is forbidden: User "alice" cannot patch resource "deployments/scale" in API group "apps" in the namespace "x"');
   assert.deepEqual(named.details, { name: 'web', group: 'apps', kind: 'deployments' });
   assert.equal(forbiddenStatus(req(alice, 'list', 'nodes')).message, 'nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at the cluster scope');
-  assert.equal(forbiddenStatus({ user: alice, verb: 'get', resourceRequest: false, path: '/metrics' }).message, 'forbidden: User "alice" cannot get path "/metrics"');
+  assert.equal(forbiddenStatus({ user: alice, verb: 'get', isResourceRequest: false, path: '/metrics' }).message, 'forbidden: User "alice" cannot get path "/metrics"');
 });

@@ -126,3 +126,21 @@ test('an RSA service.key signs RS256 tokens that verify', async () => {
   assert.equal(decode(token).header.alg, 'RS256');
   assert.equal((await t.verify(token, undefined)).ok, true);
 });
+
+test('the JWKS publishes the verification key so a token can be checked with it alone', async () => {
+  const { jwks, openIdConfiguration } = await import('../../../src/auth/index.js');
+  const set = jwks([createPublicKey(key)]);
+  assert.equal(set.keys.length, 1);
+  const jwk = set.keys[0]!;
+  assert.equal(jwk.kty, 'EC');
+  assert.equal(jwk.crv, 'P-256');
+  assert.equal(jwk.alg, 'ES256');
+  assert.equal(jwk.use, 'sig');
+  assert.equal(jwk.d, undefined, 'no private part');
+  const { token } = tokens().issue({ namespace: 'a', serviceAccountName: 'b', serviceAccountUid: 'c' });
+  assert.equal(decode(token).header.kid, jwk.kid);
+  const fromJwk = createPublicKey({ key: jwk as never, format: 'jwk' });
+  assert.equal((await tokens(T0, { publicKeys: [fromJwk] }).verify(token, undefined)).ok, true);
+  const config = openIdConfiguration('https://kubernetes.default.svc.cluster.local', 'https://127.0.0.1:6443/openid/v1/jwks', [createPublicKey(key)]);
+  assert.deepEqual(config.id_token_signing_alg_values_supported, ['ES256']);
+});
