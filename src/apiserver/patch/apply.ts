@@ -64,9 +64,14 @@ export function serverSideApply(input: ApplyInput): JsonObject {
 
   const previous = entries.find(isMine)?.fields ?? new FieldSet();
   const others = entries.filter((e) => !isMine(e)).reduce((acc, e) => acc.union(e.fields), new FieldSet());
-  const dropped = previous.minus(appliedSet).minus(others).paths().sort((a, b) => b.length - a.length);
+  const dropped = previous.minus(appliedSet).minus(others).paths();
   const base: JsonObject = live ? deepClone(live) : {};
-  for (const path of dropped) removeAt(base, path);
+  // List items no longer applied go whole, outermost first (removing their key fields first would
+  // leave a keyless remainder, e.g. a port with only its defaulted protocol); then plain fields,
+  // innermost first.
+  const isItem = (path: FieldPath): boolean => /^[kv]:/.test(path[path.length - 1] ?? '');
+  for (const path of dropped.filter(isItem).sort((a, b) => a.length - b.length)) removeAt(base, path);
+  for (const path of dropped.filter((p) => !isItem(p)).sort((a, b) => b.length - a.length)) removeAt(base, path);
 
   const merged = mergeApplied(base, applied, meta) as JsonObject;
   const mine = entries.find(isMine);

@@ -52,4 +52,21 @@ test('the real kubectl against the API server with the schemas: protobuf creates
   assert.match(explained, /spec\s+<PodSpec>/);
   assert.doesNotMatch(explained, /apiVersion/);
   assert.match(await k('explain', 'pods.spec.containers'), /name\s+<string> -required-/);
+
+  // Server-side apply keys containers by name and ports by containerPort+protocol from the schema.
+  const ssa = join(h.dir, 'ssa.yaml');
+  const deployment = (image: string, port: number): string =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ssa\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: ssa}\n  template:\n    metadata:\n      labels: {app: ssa}\n    spec:\n      containers:\n      - name: app\n        image: ${image}\n        ports:\n        - containerPort: ${port}\n`;
+  writeFileSync(ssa, deployment('nginx:1', 80));
+  await k('apply', '--server-side', '-f', ssa);
+  writeFileSync(ssa, deployment('nginx:2', 8080));
+  await k('apply', '--server-side', '-f', ssa);
+  assert.equal(await k('get', 'deployment', 'ssa', '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[*].containerPort}'), 'nginx:2 8080');
+  // Another manager changing a field this one applied is a conflict naming the field by key.
+  writeFileSync(join(h.dir, 'other.yaml'), deployment('nginx:3', 8080));
+  const clash = await kubectl(h.kube, ['apply', '--server-side', '--field-manager=other', '-f', join(h.dir, 'other.yaml')]);
+  assert.notEqual(clash.code, 0, clash.stdout);
+  assert.match(clash.stderr, /conflict/i);
+  assert.match(clash.stderr, /spec\.template\.spec\.containers\[name="app"\]\.image/);
 });
+
