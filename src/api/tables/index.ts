@@ -6,6 +6,8 @@
 export { defaultTable, col, NAME_COLUMN, AGE_COLUMN } from './columns.js';
 export { humanDuration, selectorString, formatSelector, formatLabels } from './format.js';
 export { podTable, podSummary, type PodSummary } from './pods.js';
+export { customResourceTable, printerColumnsOf, type PrinterColumn } from './custom-resources.js';
+export { evaluateJsonPath, parseJsonPath, JsonPathError } from './jsonpath.js';
 export {
   controllerRevisionTable,
   cronJobTable,
