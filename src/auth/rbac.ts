@@ -35,17 +35,18 @@ export interface Decision {
   readonly reason: string;
 }
 
-export interface ResourceRule {
+// Type aliases rather than interfaces so they are plain JSON records (assignable to Record<string, unknown>).
+export type ResourceRule = {
   verbs: string[];
   apiGroups: string[];
   resources: string[];
   resourceNames?: string[];
-}
+};
 
-export interface NonResourceRule {
+export type NonResourceRule = {
   verbs: string[];
   nonResourceURLs: string[];
-}
+};
 
 /** The status of a SelfSubjectRulesReview. */
 export interface SubjectRulesReviewStatus {
