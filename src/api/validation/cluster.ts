@@ -4,6 +4,7 @@
  * CRDs.
  */
 import { addNamespaceFinalizer } from '../defaults/cluster.js';
+import { parseJsonPath } from '../tables/jsonpath.js';
 import type { FieldError, KubeObject } from '../types.js';
 import { deepEqual, forbidden, immutable, invalid, notSupported, required } from './errors.js';
 import { dns1123Subdomain, portName, portRange, qualifiedName } from './names.js';
@@ -236,6 +237,9 @@ export function validateLease(object: KubeObject): FieldError[] {
   return errs;
 }
 
+const PRINTER_TYPES = ['integer', 'number', 'string', 'boolean', 'date'];
+const PRINTER_FORMATS = ['int32', 'int64', 'float', 'double', 'byte', 'date', 'date-time', 'password'];
+
 export function validateCustomResourceDefinition(object: KubeObject): FieldError[] {
   const spec = rec(object['spec']);
   const names = rec(spec['names']);
@@ -252,6 +256,27 @@ export function validateCustomResourceDefinition(object: KubeObject): FieldError
   if (!scope) errs.push(required('spec.scope'));
   else if (scope !== 'Cluster' && scope !== 'Namespaced') errs.push(notSupported('spec.scope', scope, ['Cluster', 'Namespaced']));
   const versions = list(spec['versions']);
+  versions.forEach((v, i) => {
+    list(v['additionalPrinterColumns']).forEach((column, j) => {
+      const at = `spec.versions[${i}].additionalPrinterColumns[${j}]`;
+      if (!text(column['name'])) errs.push(required(`${at}.name`));
+      const type = text(column['type']);
+      if (!type) errs.push(required(`${at}.type`));
+      else if (!PRINTER_TYPES.includes(type)) errs.push(notSupported(`${at}.type`, type, PRINTER_TYPES));
+      const format = text(column['format']);
+      if (format && !PRINTER_FORMATS.includes(format)) errs.push(notSupported(`${at}.format`, format, PRINTER_FORMATS));
+      const path = text(column['jsonPath']);
+      if (!path) errs.push(required(`${at}.jsonPath`));
+      else if (!path.startsWith('.')) errs.push(invalid(`${at}.jsonPath`, path, 'must be a simple json path starting with .'));
+      else {
+        try {
+          parseJsonPath(path);
+        } catch {
+          errs.push(invalid(`${at}.jsonPath`, path, 'must be a simple json path starting with .'));
+        }
+      }
+    });
+  });
   if (versions.length === 0) errs.push(required('spec.versions', 'must have exactly one version marked as storage version'));
   else if (versions.filter((v) => v['storage'] === true).length !== 1) {
     errs.push(invalid('spec.versions', versions.map((v) => text(v['name'])), 'must have exactly one version marked as storage version'));

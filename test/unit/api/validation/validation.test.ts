@@ -310,3 +310,19 @@ test('quotas, limit ranges and webhook configurations', () => {
     'webhooks[2].name: Duplicate value: "pods.example.com"',
   ]);
 });
+
+test('CRDs: name from plural and group, one storage version, printer columns', () => {
+  const crd = (versions: unknown[], name = 'widgets.example.com'): KubeObject => ({
+    metadata: { name },
+    spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', kind: 'Widget' }, versions },
+  });
+  assert.deepEqual(check('apiextensions.k8s.io', 'CustomResourceDefinition', crd([{ name: 'v1', served: true, storage: true }])), []);
+  assert.deepEqual(
+    check('apiextensions.k8s.io', 'CustomResourceDefinition', crd([{ name: 'v1', storage: true, additionalPrinterColumns: [{ name: 'X', type: 'text', jsonPath: 'spec.x' }] }], 'widgets')),
+    [
+      'metadata.name: Invalid value: "widgets": must be spec.names.plural+"."+spec.group',
+      'spec.versions[0].additionalPrinterColumns[0].type: Unsupported value: "text": supported values: "integer", "number", "string", "boolean", "date"',
+      'spec.versions[0].additionalPrinterColumns[0].jsonPath: Invalid value: "spec.x": must be a simple json path starting with .',
+    ],
+  );
+});
