@@ -4,7 +4,8 @@
  * authenticator: the secret must match, allow usage-bootstrap-authentication, not be expired or
  * deleted. The user is system:bootstrap:<id> in system:bootstrappers plus auth-extra-groups.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomInt, timingSafeEqual } from 'node:crypto';
+import type { KubeObject } from '../api/types.js';
 import type { TokenAuthenticator } from './authenticator.js';
 import { isRecord } from './jwt.js';
 import type { ObjectLookup } from './service-account-tokens.js';
@@ -38,4 +39,46 @@ export function bootstrapTokenAuthenticator(lookup: ObjectLookup, now: () => Dat
     }
     return { ok: true, user: { username: `system:bootstrap:${id}`, groups: [BOOTSTRAPPERS_GROUP, ...extraGroups.filter((g) => g !== BOOTSTRAPPERS_GROUP)] } };
   };
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** The group upstream k3s gives agent join tokens made by `k3s token create`. */
+export const DEFAULT_NODE_TOKEN_GROUP = 'system:bootstrappers:k3s:default-node-token';
+
+function randomString(length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHABET[randomInt(ALPHABET.length)];
+  return out;
+}
+
+/** A fresh bootstrap token "abcdef.0123456789abcdef" (6 + 16 random characters of [a-z0-9]). */
+export function generateBootstrapToken(): { id: string; secret: string; token: string } {
+  const id = randomString(6);
+  const secret = randomString(16);
+  return { id, secret, token: `${id}.${secret}` };
+}
+
+export interface BootstrapTokenSpec {
+  readonly id: string;
+  readonly secret: string;
+  /** Default 24 h, as `k3s token create`; 0 = never expires. */
+  readonly ttlSeconds?: number;
+  readonly description?: string;
+  /** Default [DEFAULT_NODE_TOKEN_GROUP]. */
+  readonly groups?: readonly string[];
+  /** Default ['authentication', 'signing']. */
+  readonly usages?: readonly string[];
+  readonly now?: Date;
+}
+
+/** The kube-system Secret that makes a bootstrap token valid (what `k3s token create` stores). */
+export function bootstrapTokenSecret(spec: BootstrapTokenSpec): KubeObject {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  const ttl = spec.ttlSeconds ?? 24 * 3600;
+  const data: Record<string, string> = { 'token-id': b64(spec.id), 'token-secret': b64(spec.secret) };
+  if (spec.description) data.description = b64(spec.description);
+  if (ttl > 0) data.expiration = b64(new Date((spec.now ?? new Date()).getTime() + ttl * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  for (const usage of spec.usages ?? ['authentication', 'signing']) data[`usage-bootstrap-${usage}`] = b64('true');
+  data['auth-extra-groups'] = b64((spec.groups ?? [DEFAULT_NODE_TOKEN_GROUP]).join(','));
+  return { apiVersion: 'v1', kind: 'Secret', type: BOOTSTRAP_SECRET_TYPE, metadata: { name: `bootstrap-token-${spec.id}`, namespace: 'kube-system' }, data };
 }

@@ -74,7 +74,14 @@ export {
   type SubjectRulesReviewStatus,
 } from './rbac.js';
 export { jwks, openIdConfiguration } from './oidc.js';
-export { BOOTSTRAP_SECRET_TYPE, bootstrapTokenAuthenticator } from './bootstrap-tokens.js';
+export {
+  BOOTSTRAP_SECRET_TYPE,
+  bootstrapTokenAuthenticator,
+  bootstrapTokenSecret,
+  DEFAULT_NODE_TOKEN_GROUP,
+  generateBootstrapToken,
+  type BootstrapTokenSpec,
+} from './bootstrap-tokens.js';
 export { hasImpersonationHeaders, impersonate, type ImpersonationResult } from './impersonation.js';
 export { RbacCache, type RbacKind } from './rbac-cache.js';
 export { aggregateClusterRoles, bootstrapPolicy, selectorMatches, type BootstrapPolicy } from './bootstrap-policy.js';

@@ -36,3 +36,18 @@ test('wrong secret, expired, unmarked, wrong type or missing secret all fail', a
   assert.equal((await auth(undefined)(token))?.ok, false);
   assert.equal((await auth(secret({ ...good, 'auth-extra-groups': 'system:masters' }))(token))?.ok, false);
 });
+
+test('a generated token and its secret authenticate together until the TTL passes', async () => {
+  const { bootstrapTokenSecret, generateBootstrapToken } = await import('../../../src/auth/index.js');
+  const { id, secret: tokenSecret, token } = generateBootstrapToken();
+  assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+  const now = new Date('2026-01-01T00:00:00Z');
+  const object = bootstrapTokenSecret({ id, secret: tokenSecret, ttlSeconds: 3600, now });
+  assert.equal(object.metadata?.name, `bootstrap-token-${id}`);
+  assert.equal(Buffer.from(String((object.data as Record<string, string>).expiration), 'base64').toString(), '2026-01-01T01:00:00Z');
+  const lookup = async (ref: { name: string }) => (ref.name === `bootstrap-token-${id}` ? object : undefined);
+  const ok = await bootstrapTokenAuthenticator(lookup, () => now)(token);
+  assert.deepEqual(ok, { ok: true, user: { username: `system:bootstrap:${id}`, groups: ['system:bootstrappers', 'system:bootstrappers:k3s:default-node-token'] } });
+  const late = await bootstrapTokenAuthenticator(lookup, () => new Date('2026-01-01T01:00:01Z'))(token);
+  assert.equal(late?.ok, false);
+});
