@@ -64,6 +64,8 @@ export interface EtcdServer extends DbServer {
   readonly tls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string } | undefined;
   /** Runs the real etcdctl against this server; returns stdout. */
   etcdctl(args: readonly string[]): Promise<string>;
+  /** Kills etcd with SIGKILL, waits `downMs`, and starts it again on the same data and ports. */
+  restart(downMs?: number): Promise<void>;
 }
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -253,33 +255,45 @@ export async function startEtcd(cleanup?: Cleanup, options: EtcdOptions = {}): P
     const clientUrl = `${scheme}://127.0.0.1:${clientPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     const tlsArgs = tls !== undefined ? ['--cert-file', tls.serverCert, '--key-file', tls.serverKey, '--client-cert-auth', '--trusted-ca-file', tls.caFile] : [];
-    const tracked = spawnTracked(stack, 'etcd', [
-      '--name', 'test',
-      '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', clientUrl,
-      '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', peerUrl,
-      '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `test=${peerUrl}`,
-      '--initial-cluster-state', 'new',
-      ...tlsArgs,
-    ], { cwd: dir, env: { ...process.env, ...(process.arch === 'x64' ? {} : { ETCD_UNSUPPORTED_ARCH: process.arch }) } });
-    const exit = watchExit(tracked, 'etcd');
     const tlsFlags = tls !== undefined ? ['--cacert', tls.caFile, '--cert', tls.clientCert, '--key', tls.clientKey] : [];
     const etcdctl = (args: readonly string[]): Promise<string> =>
       mustRun(`etcdctl ${args.join(' ')}`, 'etcdctl', ['--endpoints', clientUrl, ...tlsFlags, ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
-    await waitFor('etcd to accept clients', async () => {
-      exit.check();
-      return (await run('etcdctl', ['--endpoints', clientUrl, ...tlsFlags, '--command-timeout=2s', 'endpoint', 'health'], { env: { ...process.env, ETCDCTL_API: '3' } })).code === 0;
-    }, 30_000, 100);
+    // Same data dir and ports every time, so restart() brings the same member back.
+    const launch = async (): Promise<Tracked> => {
+      const tracked = spawnTracked(stack, 'etcd', [
+        '--name', 'test',
+        '--data-dir', join(dir, 'data'),
+        '--listen-client-urls', clientUrl,
+        '--advertise-client-urls', clientUrl,
+        '--listen-peer-urls', peerUrl,
+        '--initial-advertise-peer-urls', peerUrl,
+        '--initial-cluster', `test=${peerUrl}`,
+        '--initial-cluster-state', 'new',
+        ...tlsArgs,
+      ], { cwd: dir, env: { ...process.env, ...(process.arch === 'x64' ? {} : { ETCD_UNSUPPORTED_ARCH: process.arch }) } });
+      const exit = watchExit(tracked, 'etcd');
+      await waitFor('etcd to accept clients', async () => {
+        exit.check();
+        return (await run('etcdctl', ['--endpoints', clientUrl, ...tlsFlags, '--command-timeout=2s', 'endpoint', 'health'], { env: { ...process.env, ETCDCTL_API: '3' } })).code === 0;
+      }, 30_000, 100);
+      return tracked;
+    };
+    let tracked = await launch();
+    const restart = async (downMs = 0): Promise<void> => {
+      tracked.child.kill('SIGKILL');
+      await tracked.exited;
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      tracked = await launch();
+    };
     return finish<EtcdServer>(stack, cleanup, {
       host: '127.0.0.1',
       port: clientPort,
       pid: tracked.child.pid ?? 0,
       endpoint: clientUrl,
       tls: tls !== undefined ? { caFile: tls.caFile, certFile: tls.clientCert, keyFile: tls.clientKey } : undefined,
-      output: tracked.output,
+      output: () => tracked.output(),
       etcdctl,
+      restart,
     });
   });
 }

@@ -34,7 +34,7 @@ import {
 } from '../types.js';
 import { EtcdConnection, type ServiceName } from './connection.js';
 import { compare, rangeRequest, rangeResult, requestOp, responseOp, toKeyValue } from './convert.js';
-import { classify, unavailable } from './errors.js';
+import { classify, isTlsRejection, unavailable } from './errors.js';
 import {
   toNumber,
   type PbDeleteRangeResponse,
@@ -46,6 +46,7 @@ import {
   type PbTxnResponse,
 } from './proto.js';
 import { EtcdWatch } from './watch.js';
+import { retryUntilReachable } from '../reach.js';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 
@@ -72,8 +73,7 @@ export class EtcdBackend implements Backend {
   readonly #pendingWatches = new Set<Promise<void>>();
   /** The highest compaction floor seen; floors only grow, so it is a safe lower bound. */
   #knownFloor = 0;
-  #closed = false;
-  #abortStart: (() => void) | undefined;
+  readonly #abort = new AbortController();
 
   constructor(
     private readonly endpoint: EtcdEndpoint,
@@ -86,38 +86,20 @@ export class EtcdBackend implements Backend {
 
   async start(): Promise<void> {
     await this.#connection.loadCredentials();
-    const started = Date.now();
-    let delay = 250;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const status = await this.#connection.unary<PbStatusResponse>('Maintenance', 'Status', {}, true);
-        this.#log.info({ endpoint: describeEndpoint(this.endpoint), member: this.#connection.member, version: status.version, revision: toNumber(status.header.revision) }, 'connected to etcd');
-        return;
-      } catch (err) {
-        if (this.#closed) throw new Error('the etcd datastore was closed while connecting', { cause: err });
-        const wrapped = unavailable('connecting', this.#connection.member, err);
-        if (Date.now() - started + delay > this.#startTimeoutMs) {
-          throw new Error(`${wrapped.message}; gave up after ${attempt} attempts in ${Math.round((Date.now() - started) / 1000)} s. Check that etcd is running at ${describeEndpoint(this.endpoint)} and, for https, the --datastore-cafile/certfile/keyfile`, { cause: err });
-        }
-        // One line per attempt, with the attempts spreading out: a down database is visible
-        // without flooding the log.
-        this.#log.warn({ attempt, retryInMs: delay, err: wrapped.message }, 'etcd datastore not reachable yet; retrying');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.#abortStart = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#abortStart = undefined;
-        delay = Math.min(delay * 2, 15_000);
-      }
-    }
+    const tlsHint = this.endpoint.tls !== undefined ? ' (for https, also check --datastore-cafile/certfile/keyfile)' : '';
+    const status = await retryUntilReachable(() => this.#connection.unary<PbStatusResponse>('Maintenance', 'Status', {}, true), {
+      what: describeEndpoint(this.endpoint),
+      timeoutMs: this.#startTimeoutMs,
+      log: this.#log,
+      signal: this.#abort.signal,
+      transient: (err) => classify(err) === 'unavailable' && !isTlsRejection(err),
+      reason: (err) => `${unavailable('connecting', this.#connection.member, err).message}${tlsHint}`,
+    });
+    this.#log.info({ endpoint: describeEndpoint(this.endpoint), member: this.#connection.member, version: status.version, revision: toNumber(status.header.revision) }, 'connected to etcd');
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    this.#abortStart?.();
+    this.#abort.abort();
     for (const w of [...this.#watches]) w.cancel();
     this.#connection.close();
   }

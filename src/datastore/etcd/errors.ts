@@ -26,6 +26,22 @@ export class EtcdUnavailableError extends Error {
 
 /** Wraps a gRPC failure with the action and member, keeping the original as `cause`. */
 export function unavailable(action: string, member: string, err: unknown): EtcdUnavailableError {
-  const detail = isServiceError(err) ? err.details || err.message : String(err);
-  return new EtcdUnavailableError(`etcd datastore: ${action} failed at ${member}: ${detail}`, { cause: err });
+  return new EtcdUnavailableError(`etcd datastore: ${action} failed at ${member}: ${detailOf(err)}`, { cause: err });
+}
+
+/** grpc-js details on one line, without its timestamp and empty "Resolution note". */
+function detailOf(err: unknown): string {
+  const text = isServiceError(err) ? err.details || err.message : String(err);
+  return text
+    .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)\.?\s*Resolution note:\s*$/s, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * A TLS handshake the server or we rejected (unknown CA, missing or bad client certificate):
+ * waiting does not fix it, so start-up fails at once.
+ */
+export function isTlsRejection(err: unknown): boolean {
+  return classify(err) === 'unavailable' && /SSL routines|certificate|self[- ]signed|handshake/i.test(detailOf(err));
 }
