@@ -350,7 +350,7 @@ export class Registry {
       if (ctx.dryRun) return { object, created: false };
       const unchanged = JSON.stringify(encodeComparable(object)) === JSON.stringify(encodeComparable(old));
       if (unchanged) return { object: old, created: false };
-      const finalizing = object.metadata?.deletionTimestamp !== undefined && (object.metadata.finalizers ?? []).length === 0;
+      const finalizing = object.metadata?.deletionTimestamp !== undefined && (object.metadata.finalizers ?? []).length === 0 && namespaceFinalizers(info, object).length === 0;
       if (finalizing) {
         const result = await this.#backend.delete(key, kv!.modRevision);
         if (result.succeeded) {
@@ -507,7 +507,10 @@ export class Registry {
       const now = this.#now();
       const grace = this.#gracePeriod(info, old, options.gracePeriodSeconds);
       const alreadyDeleting = oldMeta.deletionTimestamp !== undefined;
-      if (finalizers.length > 0 || grace > 0 || alreadyDeleting) {
+      // A namespace with spec.finalizers (kubernetes) stays Terminating until the namespace
+      // controller has emptied it and cleared them through the finalize subresource.
+      const contentFinalizers = namespaceFinalizers(info, old);
+      if (finalizers.length > 0 || contentFinalizers.length > 0 || grace > 0 || alreadyDeleting) {
         const object = structuredClone(old);
         const meta = object.metadata!;
         meta.finalizers = finalizers;
@@ -522,7 +525,7 @@ export class Registry {
           meta.deletionGracePeriodSeconds = grace;
         }
         if (info.group === '' && info.kind === 'Namespace') object['status'] = { ...((object['status'] as object | undefined) ?? {}), phase: 'Terminating' };
-        const removeNow = finalizers.length === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0;
+        const removeNow = finalizers.length === 0 && contentFinalizers.length === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0;
         if (!removeNow) {
           if (ctx.dryRun) return { object, deleted: false };
           if (JSON.stringify(encodeComparable(object)) === JSON.stringify(encodeComparable(old))) return { object: old, deleted: false };
@@ -555,6 +558,12 @@ export class Registry {
     const grace = requested ?? spec.terminationGracePeriodSeconds ?? 30;
     return Math.max(0, grace);
   }
+}
+
+/** spec.finalizers of a Namespace (empty for every other kind). */
+function namespaceFinalizers(info: ResourceInfo, object: KubeObject): string[] {
+  if (!(info.group === '' && info.kind === 'Namespace')) return [];
+  return ((object['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []).filter(Boolean);
 }
 
 /** Kinds whose writes are too frequent to be worth field ownership (upstream skips Events). */
