@@ -84,6 +84,37 @@ async function watchLatency(store: Backend, n: number): Promise<{ p50: number; p
   return { p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
+/** Compacts a long history while a writer keeps writing: compaction time and the worst put latency meanwhile. */
+async function compactionStall(store: Backend, updates: number): Promise<{ compactMs: number; maxPutMsDuring: number; p99PutMsDuring: number; putsDuring: number }> {
+  const revs = new Map<string, number>();
+  for (let i = 0; i < updates; i++) {
+    const key = `/registry/churn/${i % 100}`;
+    const prev = revs.get(key);
+    const res = prev === undefined ? { revision: (await store.create(key, value)).revision } : await store.update(key, value, prev);
+    revs.set(key, res.revision);
+  }
+  const target = await store.currentRevision();
+  let compacting = true;
+  const lat: number[] = [];
+  const writer = (async () => {
+    let i = 0;
+    while (compacting) {
+      const t0 = performance.now();
+      await store.create(`/registry/during/${i++}`, value);
+      lat.push(performance.now() - t0);
+      // Requests arrive from the network: let timers and I/O (and compaction) run between them.
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  const t0 = performance.now();
+  await store.compact(target);
+  const compactMs = performance.now() - t0;
+  compacting = false;
+  await writer;
+  lat.sort((a, b) => a - b);
+  return { compactMs, maxPutMsDuring: lat[lat.length - 1] ?? 0, p99PutMsDuring: pct(lat, 99), putsDuring: lat.length };
+}
+
 const store = await openBackend(parseEndpoint(`sqlite://${join(dir, 'state.db')}?synchronous=${sync}`), {
   dataDir: dir,
   compactIntervalMs: 0,
@@ -94,6 +125,7 @@ try {
   const conc = await concurrent(store, 16);
   const range = await range10k(store);
   const watch = await watchLatency(store, 2000);
+  const compaction = await compactionStall(store, 20_000);
   const rssMiB = process.memoryUsage().rss / 1024 / 1024;
   const dbMiB = (await store.dbSize()) / 1024 / 1024;
   console.log(
@@ -106,6 +138,7 @@ try {
         concurrent16PutsPerSec: Math.round(conc),
         range10kMs: { p50: +range.p50.toFixed(2), p99: +range.p99.toFixed(2) },
         watchLatencyMs: { p50: +watch.p50.toFixed(3), p99: +watch.p99.toFixed(3) },
+        compaction20kRevisions: { ms: Math.round(compaction.compactMs), putsDuring: compaction.putsDuring, putP99MsDuring: +compaction.p99PutMsDuring.toFixed(2), putMaxMsDuring: +compaction.maxPutMsDuring.toFixed(2) },
         rssMiB: +rssMiB.toFixed(1),
         dbMiB: +dbMiB.toFixed(1),
       },

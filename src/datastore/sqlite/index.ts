@@ -52,7 +52,7 @@ export function openSqlite(endpoint: SqliteEndpoint, options: SqliteOptions): Sq
       throw new DatastoreOpenError(`sqlite endpoint parameter "${name}" is not supported; supported: synchronous=normal|full, busy_timeout=<ms>`);
     }
   }
-  const db = openFile(file, busy, sync);
+  const db = openSqliteDatabase(file, busy, sync);
   const { dataDir: _dataDir, ...logOptions } = options;
   return new SqlLog({
     ...logOptions,
@@ -63,7 +63,11 @@ export function openSqlite(endpoint: SqliteEndpoint, options: SqliteOptions): Sq
   });
 }
 
-function openFile(file: string, busyTimeoutMs: number, sync: string): Database.Database {
+/**
+ * Opens (creating if missing) the SQLite file in WAL mode with the exclusive lock held, after
+ * checking it is writable and intact; throws DatastoreOpenError naming the file and the fix.
+ */
+export function openSqliteDatabase(file: string, busyTimeoutMs = 30_000, sync = 'normal'): Database.Database {
   const dir = dirname(file);
   const fix = 'nothing in it was changed';
   if (!existsSync(dir)) {

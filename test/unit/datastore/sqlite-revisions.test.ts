@@ -85,3 +85,23 @@ describe('sqlite revisions', () => {
 function pick(kv: { createRevision: number; modRevision: number; version: number } | undefined) {
   return kv && { createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
 }
+
+describe('sqlite group commit', () => {
+  it('writes issued together share a commit, yet one that fails rolls back alone', async (t) => {
+    const s = await openStore(t);
+    await s.create('/exists', enc('0'));
+    const results = await Promise.allSettled([
+      s.create('/a', enc('a')),
+      s.create('/exists', enc('dup')),
+      s.txn([{ key: '/a', target: 'version', op: '=', value: 1 }], [{ type: 'put', key: '/b', value: enc('b') }], []),
+      s.update('/exists', enc('1'), 1),
+      s.create('/c', enc('x'.repeat(10))),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    assert.equal((await s.get('/exists')).kv?.version, 2);
+    assert.equal(dec((await s.get('/exists')).kv?.value), '1');
+    assert.equal(dec((await s.get('/b')).kv?.value), 'b', 'a txn sees the write queued before it in the same batch');
+    // Revisions stay contiguous: the failed create left no hole.
+    assert.deepEqual((await s.range({ key: '/', rangeEnd: '\0' })).kvs.map((kv) => kv.modRevision).sort((x, y) => x - y), [2, 3, 4, 5]);
+  });
+});
