@@ -28,6 +28,10 @@
  *     resource, subresource, namespace, name });          // or { isResourceRequest: false, path }
  *   if (!decision.allowed) respond(403, forbiddenStatus(attributes, decision.reason));
  *   SelfSubjectAccessReview: authorize(...).allowed; SelfSubjectRulesReview: authz.rulesFor(user, ns).
+ *   As k3s (--authorization-mode=Node,RBAC):
+ *     unionAuthorizers(createNodeAuthorizer({ podsOnNode }), createAuthorizer(rbacCache)).
+ *   The node authorizer needs `name` on list/watch of secrets/configmaps (from the
+ *   metadata.name field selector), as upstream.
  *   RbacCache implements RbacLookup from watch events: cache.apply('RoleBinding', 'ADDED', obj).
  *   kubectl --as: after authentication, `await impersonate(user, req.headers, authz)` ->
  *   none | impersonated (use .user) | forbidden (403 .status) | bad-request (400).
@@ -73,6 +77,7 @@ export {
   type ResourceRule,
   type SubjectRulesReviewStatus,
 } from './rbac.js';
+export { createNodeAuthorizer, nodeIdentity, nodeRules, unionAuthorizers, NODES_GROUP, type NodeGraph } from './node-authorizer.js';
 export { jwks, openIdConfiguration } from './oidc.js';
 export {
   BOOTSTRAP_SECRET_TYPE,
