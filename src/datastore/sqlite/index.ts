@@ -101,6 +101,9 @@ export function openSqliteDatabase(file: string, busyTimeoutMs = 30_000, sync = 
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode stayed "${String(mode)}"`);
     db.pragma(`synchronous = ${sync.toUpperCase()}`);
+    // After each (auto)checkpoint the WAL is reused from the start; this also truncates a WAL a
+    // large transaction inflated, between the compaction ticks' TRUNCATE checkpoints.
+    db.pragma('journal_size_limit = 67108864');
     // Take the exclusive lock now, so a second server fails at start rather than on first write.
     db.exec('BEGIN IMMEDIATE; COMMIT');
     return db;
