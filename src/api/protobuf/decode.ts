@@ -50,7 +50,12 @@ function decodeStruct(bytes: Uint8Array, type: TypeDef, path: string): JsonObjec
   }
   const out: JsonObject = {};
   for (const field of type.fields) {
-    if (!values.has(field)) continue;
+    if (!values.has(field)) {
+      // A Go slice, map or pointer without omitempty, left nil, is `null` in encoding/json.
+      const emitsNil = field.required || (field.pointer && field.type.kind !== 'scalar');
+      if (emitsNil && !field.inline && field.number !== undefined) out[field.name] = null;
+      continue;
+    }
     const value = values.get(field);
     if (field.inline) {
       Object.assign(out, value as JsonObject);

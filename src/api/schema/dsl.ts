@@ -14,7 +14,9 @@
  *   (meta.X, runtime.X, <group>.<version>.X as core.v1.X, apiextensions.v1.X)
  * Field flags:
  *   !                required (and emitted by Go even when zero)
- *   *                a Go pointer: a zero value on the protobuf wire is kept in JSON
+ *   *                Go emits it even when zero: on a scalar, a pointer (a zero value on the
+ *                    protobuf wire is kept in JSON); on a list, map or struct, no omitempty
+ *                    (left nil it is null in JSON)
  *   patch=S[:K]      x-kubernetes-patch-strategy S, x-kubernetes-patch-merge-key K
  *   list=atomic|set|map[:k1,k2]   x-kubernetes-list-type and list-map-keys
  *   map=atomic|granular           x-kubernetes-map-type

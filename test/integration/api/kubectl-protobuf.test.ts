@@ -31,6 +31,17 @@ const COMMANDS: Record<string, string[]> = {
   priorityclass: ['create', 'priorityclass', 'zero', '--value=0', '--description=free tier', '--preemption-policy=Never'],
   poddisruptionbudget: ['create', 'poddisruptionbudget', 'pdb', '--selector=app=web', '--min-available=50%'],
   ingress: ['create', 'ingress', 'ing', '--rule=example.com/api*=svc:8080', '--class=traefik'],
+  'ingress with tls and default backend': ['create', 'ingress', 'ing2', '--rule=foo.com/=svc1:http,tls=my-cert', '--default-backend=defsvc:80', '--annotation=a=b'],
+  'docker-registry secret': ['create', 'secret', 'docker-registry', 'reg', '--docker-server=r.example', '--docker-username=u', '--docker-password=p'],
+  'clusterip service': ['create', 'service', 'clusterip', 'cip', '--tcp=5678:8080', '--clusterip=None'],
+  'externalname service': ['create', 'service', 'externalname', 'ext', '--external-name=example.com'],
+  'loadbalancer service': ['create', 'service', 'loadbalancer', 'lb', '--tcp=443:8443'],
+  'deployment with two images': ['create', 'deployment', 'multi', '--image=nginx', '--image=busybox'],
+  'global default priorityclass': ['create', 'priorityclass', 'high', '--value=1000', '--global-default=true'],
+  'quota with scopes': ['create', 'quota', 'bq', '--hard=pods=2', '--scopes=BestEffort'],
+  'pdb with max-unavailable': ['create', 'poddisruptionbudget', 'pdb2', '--selector=app=x', '--max-unavailable=1'],
+  'role with resource names': ['create', 'role', 'pod-reader', '--verb=get', '--resource=pods', '--resource-name=readablepod'],
+  'aggregated clusterrole': ['create', 'clusterrole', 'agg', '--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true'],
 };
 
 test('kubectl create <kind> sends protobuf bodies that decode to the JSON kubectl would send', async (t) => {
@@ -65,6 +76,7 @@ test('kubectl create token, auth can-i and auth whoami bodies decode', async (t)
   await kubectl(env, ['create', 'token', 'robot', '--duration=10m', '--audience=api']);
   await kubectl(env, ['auth', 'can-i', 'list', 'pods', '--subresource=log']);
   await kubectl(env, ['auth', 'whoami']);
+  await kubectl(env, ['auth', 'can-i', '--list', '--namespace=kube-system']);
   const bodies = probe.requests.map((r) => decodeProtobufObject(r.body));
   assert.deepEqual(bodies[0], {
     kind: 'TokenRequest',
@@ -78,5 +90,12 @@ test('kubectl create token, auth can-i and auth whoami bodies decode', async (t)
   assert.deepEqual((bodies[1] as { spec: unknown }).spec, {
     resourceAttributes: { namespace: 'default', verb: 'list', resource: 'pods', subresource: 'log' },
   });
-  assert.equal((bodies[2] as { kind: string }).kind, 'SelfSubjectReview');
+  assert.deepEqual(bodies[2], { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, status: { userInfo: {} } });
+  assert.deepEqual(bodies[3], {
+    kind: 'SelfSubjectRulesReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: { namespace: 'kube-system' },
+    status: { resourceRules: null, nonResourceRules: null, incomplete: false },
+  });
 });

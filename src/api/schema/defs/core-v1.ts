@@ -279,7 +279,7 @@ EphemeralContainerCommon
   stdinOnce                           17 bool
   tty                                 18 bool
 EphemeralVolumeSource
-  volumeClaimTemplate                  1 PersistentVolumeClaimTemplate            *
+  volumeClaimTemplate                  1 PersistentVolumeClaimTemplate
 Event
   metadata                             1 meta.ObjectMeta                          !
   involvedObject                       2 ObjectReference                          !
@@ -291,7 +291,7 @@ Event
   count                                8 int32
   type                                 9 string
   eventTime                           10 microtime
-  series                              11 EventSeries                              *
+  series                              11 EventSeries
   action                              12 string
   related                             13 ObjectReference
   reportingComponent                  14 string
@@ -423,7 +423,7 @@ LimitRangeSpec
 LinuxContainerUser
   uid                                  1 int64
   gid                                  2 int64                                    !
-  supplementalGroups                   3 []int64                                  *
+  supplementalGroups                   3 []int64
 List
   metadata                             1 meta.ListMeta
   items                                2 []raw
@@ -482,7 +482,7 @@ NodeCondition
   reason                               5 string
   message                              6 string
 NodeConfigSource
-  configMap                            2 ConfigMapNodeConfigSource                *
+  configMap                            2 ConfigMapNodeConfigSource
 NodeConfigStatus
   assigned                             1 NodeConfigSource
   active                               2 NodeConfigSource
@@ -839,7 +839,7 @@ ProbeHandler
   tcpSocket                            3 TCPSocketAction
   grpc                                 4 GRPCAction
 ProjectedVolumeSource
-  sources                              1 []VolumeProjection
+  sources                              1 []VolumeProjection                       *
   defaultMode                          2 int32                                    *
 QuobyteVolumeSource
   registry                             1 string                                   !

@@ -39,7 +39,7 @@ IngressList
 IngressLoadBalancerIngress
   ip                                   1 string
   hostname                             2 string
-  ports                                4 []IngressPortStatus                      *
+  ports                                4 []IngressPortStatus
 IngressLoadBalancerStatus
   ingress                              1 []IngressLoadBalancerIngress
 IngressPortStatus

@@ -6,7 +6,7 @@ AggregationRule
   clusterRoleSelectors                 1 []meta.LabelSelector
 ClusterRole
   metadata                             1 meta.ObjectMeta
-  rules                                2 []PolicyRule
+  rules                                2 []PolicyRule                             *
   aggregationRule                      3 AggregationRule
 ClusterRoleBinding
   metadata                             1 meta.ObjectMeta
@@ -26,7 +26,7 @@ PolicyRule
   nonResourceURLs                      5 []string
 Role
   metadata                             1 meta.ObjectMeta
-  rules                                2 []PolicyRule
+  rules                                2 []PolicyRule                             *
 RoleBinding
   metadata                             1 meta.ObjectMeta
   subjects                             2 []Subject

@@ -23,7 +23,7 @@ CSINode
 CSINodeDriver
   name                                 1 string                                   !
   nodeID                               2 string                                   !
-  topologyKeys                         3 []string
+  topologyKeys                         3 []string                                 *
   allocatable                          4 VolumeNodeResources
 CSINodeList
   metadata                             1 meta.ListMeta

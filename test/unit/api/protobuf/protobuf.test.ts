@@ -44,6 +44,7 @@ test('a Deployment decodes with pointers, int-or-string, quantities, maps and ze
     metadata: { name: 'web', creationTimestamp: null, labels: { app: 'web' } },
     spec: {
       replicas: 0,
+      selector: null, // a nil *LabelSelector without omitempty, as encoding/json writes it
       template: { metadata: {}, spec: { containers: [{ name: 'web', image: 'nginx', resources: { limits: { cpu: '250m' } } }] } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
       revisionHistoryLimit: 10,
@@ -60,6 +61,14 @@ test('Secret data bytes become base64; negative int64 and times decode exactly',
   assert.deepEqual(options, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagationPolicy: 'Foreground' });
   const meta = decodeProtobufObject(envelope('v1', 'ConfigMap', bytesField(1, [...bytesField(9, time), ...varintField(10, -5)])));
   assert.deepEqual(meta.metadata, { deletionTimestamp: '2023-11-14T22:13:20Z', deletionGracePeriodSeconds: -5 });
+});
+
+test('lists Go always emits are null when nil, as encoding/json writes them', () => {
+  const role = decodeProtobufObject(envelope('rbac.authorization.k8s.io/v1', 'Role', bytesField(1, bytesField(1, 'r'))));
+  assert.deepEqual(role, { kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'r' }, rules: null });
+  const binding = decodeProtobufObject(envelope('rbac.authorization.k8s.io/v1', 'RoleBinding', bytesField(3, [...bytesField(1, 'rbac.authorization.k8s.io'), ...bytesField(2, 'Role'), ...bytesField(3, 'r')])));
+  assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' });
+  assert.equal('subjects' in binding, false, 'omitempty lists stay absent');
 });
 
 test('garbage is a ProtobufError with a clear message, never a crash', () => {
