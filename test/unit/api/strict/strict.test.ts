@@ -74,6 +74,27 @@ test('the JSON parser rejects what JSON.parse rejects, with an offset', () => {
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
+test('the JSON parser agrees with JSON.parse on many random documents', () => {
+  let seed = 42;
+  const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const strings = ['', 'a', 'ü', '\u2028', 'quote"in', 'back\\slash', '\n\t', '😀', 'x'.repeat(50)];
+  const value = (depth: number): unknown => {
+    switch (rand(depth > 3 ? 5 : 7)) {
+      case 0: return null;
+      case 1: return rand(2) === 1;
+      case 2: return (rand(2000000) - 1000000) / (rand(3) === 0 ? 7 : 1);
+      case 3: return strings[rand(strings.length)];
+      case 4: return rand(1e9) * 1e12;
+      case 5: return Array.from({ length: rand(4) }, () => value(depth + 1));
+      default: return Object.fromEntries(Array.from({ length: rand(4) }, () => [strings[rand(strings.length)]!, value(depth + 1)]));
+    }
+  };
+  for (let i = 0; i < 500; i++) {
+    const text = JSON.stringify(value(0), null, rand(2) ? 2 : undefined);
+    assert.deepEqual(parseJsonWithDuplicates(text).value, JSON.parse(text), text);
+  }
+});
+
 test('duplicate YAML keys are found by path', () => {
   const parsed = parseYamlWithDuplicates('metadata:\n  name: a\n  name: b\nspec:\n  ports:\n  - port: 1\n    port: 2\n');
   assert.deepEqual(parsed.duplicates, ['metadata.name', 'spec.ports[0].port']);
