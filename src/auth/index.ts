@@ -39,6 +39,7 @@
  *   that do not exist yet (upstream's default roles: cluster-admin, system:discovery, admin/edit/view...).
  */
 export { ensurePki, firstAddress, servingSubjectAltNames, type CertKeyPem, type Pki, type PkiConfig, type PkiOptions } from './pki.js';
+export { checkCertificates, rotateLeafCertificates, type CertificateStatus } from './certificate-check.js';
 export { inspectCertificate, issuedBy, type CertificateInfo, type SubjectAltNames } from './certs.js';
 export { apiServerUrl, renderKubeconfig, writeKubeconfig, type KubeconfigInput } from './kubeconfig.js';
 export {

@@ -49,6 +49,8 @@ export interface Pki {
   readonly serviceAccountPublicKeys: readonly KeyObject[];
   /** Signs a new client certificate with the client CA (fresh key unless one is given). */
   signClientCertificate(commonName: string, organizations?: readonly string[], key?: KeyObject): Promise<CertKeyPem>;
+  /** Signs a serving certificate with the server CA (e.g. a kubelet's: CN node name, SANs its names/IPs). */
+  signServingCertificate(commonName: string, sans: readonly string[], key?: KeyObject): Promise<CertKeyPem>;
   /** Options for https/http2.createSecureServer: serving cert, client CA, client certs requested not required. */
   tlsServerOptions(): { key: string; cert: string; ca: string; requestCert: true; rejectUnauthorized: false };
 }
@@ -114,6 +116,10 @@ export async function ensurePki(config: PkiConfig, options: PkiOptions = {}): Pr
     serviceAccountPublicKeys: serviceKeys.map((k) => createPublicKey(k)),
     async signClientCertificate(commonName, organizations = [], key = generateEcKey()) {
       const certPem = await signCertificate({ commonName, organizations, usage: 'client' }, key, clientCa.certPem, clientCa.key);
+      return { certPem, keyPem: privateKeyToPem(key) };
+    },
+    async signServingCertificate(commonName, sans, key = generateEcKey()) {
+      const certPem = await signCertificate({ commonName, usage: 'server', sans: normalizeSans(sans) }, key, serverCa.certPem, serverCa.key);
       return { certPem, keyPem: privateKeyToPem(key) };
     },
     tlsServerOptions() {

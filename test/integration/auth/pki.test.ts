@@ -138,3 +138,38 @@ test('the real kubectl trusts the serving certificate and is authenticated by th
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /Unauthorized/);
 });
+
+test('certificate check reports every certificate; rotate re-issues leaves on next start and keeps the CAs', async (t) => {
+  const { checkCertificates, rotateLeafCertificates } = await import('../../../src/auth/index.js');
+  const dir = tempDir(t);
+  const first = await ensurePki(authConfig(dir), { hostAddresses: false });
+  const report = await checkCertificates(authConfig(dir));
+  assert.ok(report.length >= 14);
+  assert.ok(report.every((c) => c.status === 'ok'));
+  assert.ok(report.find((c) => c.file.endsWith('server-ca.crt'))?.isCa);
+  const soon = await checkCertificates(authConfig(dir), new Date(Date.now() + 300 * 24 * 3600 * 1000));
+  assert.equal(soon.find((c) => c.file.endsWith('client-admin.crt'))?.status, 'warning');
+
+  const { backup, removed } = await rotateLeafCertificates(authConfig(dir));
+  assert.ok(removed.some((f) => f.endsWith('serving-kube-apiserver.crt')));
+  assert.ok(!removed.some((f) => f.endsWith('-ca.crt') || f.endsWith('-ca.key') || f.endsWith('service.key')));
+  assert.ok((await readdir(backup)).includes('client-admin.crt'));
+  const second = await ensurePki(authConfig(dir), { hostAddresses: false });
+  assert.equal(second.serverCaPem, first.serverCaPem);
+  assert.equal(second.clientCaPem, first.clientCaPem);
+  assert.notEqual(second.admin.certPem, first.admin.certPem);
+  assert.notEqual(second.admin.keyPem, first.admin.keyPem, 'keys are rotated too');
+  assert.match(await openssl(['verify', '-CAfile', join(dir, 'server/tls/client-ca.crt'), join(dir, 'server/tls/client-admin.crt')]), /: OK/);
+});
+
+test('a kubelet serving certificate signed by the server CA verifies for its node name and IP', async (t) => {
+  const dir = tempDir(t);
+  const pki = await ensurePki(authConfig(dir), { hostAddresses: false });
+  const kubelet = await pki.signServingCertificate('node-b', ['node-b', '10.0.0.12', 'localhost', '127.0.0.1']);
+  const file = join(dir, 'kubelet.crt');
+  await import('node:fs/promises').then((fs) => fs.writeFile(file, kubelet.certPem));
+  assert.match(await openssl(['verify', '-purpose', 'sslserver', '-CAfile', join(dir, 'server/tls/server-ca.crt'), file]), /: OK/);
+  const text = await openssl(['x509', '-in', file, '-noout', '-ext', 'subjectAltName']);
+  assert.match(text, /DNS:node-b/);
+  assert.match(text, /IP Address:10\.0\.0\.12/);
+});
