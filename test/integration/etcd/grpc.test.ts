@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { status } from '@grpc/grpc-js';
+import type { Backend } from '../../../src/datastore/index.js';
 import { EtcdFace } from '../../../src/etcd/index.js';
 import { waitFor } from '../../helpers/index.js';
 import { startFace } from './fixture.js';
@@ -264,5 +265,44 @@ describe('etcd face over gRPC', { timeout: 180_000 }, () => {
     stop.abort();
     await face.stopped();
     assert.equal(existsSync(path), false);
+  });
+
+  it('re-decides a nested transaction when a write lands between its read and its commit', { timeout: 30_000 }, async (t) => {
+    const { f } = await connect(t);
+    await f.backend.txn([], [{ type: 'put', key: 'counter', value: bytes('0') }], []);
+    // The store as the face sees it, with another writer slipping in once, right before the
+    // face commits what it decided from its snapshot.
+    let interfered = false;
+    const racing = new Proxy(f.backend, {
+      get(target, prop, receiver) {
+        if (prop !== 'txn') {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (...args: Parameters<Backend['txn']>) => {
+          if (!interfered && args[0].length > 0) {
+            interfered = true;
+            await target.txn([], [{ type: 'put', key: 'counter', value: bytes('100') }], []);
+          }
+          return target.txn(...args);
+        };
+      },
+    });
+    const path = join(f.dir, 'racing.sock');
+    const face = new EtcdFace(racing, { socketPath: path });
+    const stop = new AbortController();
+    await face.start(stop.signal);
+    t.after(async () => {
+      stop.abort();
+      await face.stopped();
+    });
+    const c = etcdClient(`unix://${path}`);
+    t.after(() => c.close());
+    const r = await c.call('KV', 'Txn', {
+      success: [{ request_txn: { compare: [{ key: bytes('counter'), target: 3, result: 0, value: bytes('0') }], success: [{ request_put: { key: bytes('counter'), value: bytes('1') } }] } }],
+    });
+    assert.equal(interfered, true);
+    assert.equal(r.responses[0].response_txn.succeeded, false, 'decided again on the new value');
+    assert.equal(text((await c.call('KV', 'Range', { key: bytes('counter') })).kvs[0].value), '100', 'the concurrent write is not overwritten');
   });
 });
