@@ -55,6 +55,10 @@ export interface SqlServer extends DbServer {
   sql(statement: string, database?: string): Promise<string>;
   /** MariaDB: its unix socket (for mysql://user:pass@unix(<socket>)/db). */
   readonly socket?: string;
+  /** When started with TLS: the CA that signed the server certificate. */
+  readonly tls?: { readonly caFile: string };
+  /** Stops the server abruptly, waits `downMs`, and starts it again on the same data and port (postgres). */
+  restart?(downMs?: number): Promise<void>;
 }
 
 export interface EtcdServer extends DbServer {
@@ -143,42 +147,78 @@ async function guarded<T>(stack: Stack, start: () => Promise<T>): Promise<T> {
 // ---- PostgreSQL ----------------------------------------------------------------------------
 
 /** PostgreSQL 15 as the `postgres` system user (it refuses to run as root), password auth on TCP. */
-export async function startPostgres(cleanup?: Cleanup, options: ServerOptions = {}): Promise<SqlServer> {
+export interface PostgresOptions extends ServerOptions {
+  /** Also accept TLS (ssl=on) with a certificate for 127.0.0.1/localhost from a fresh CA (`tls.caFile`). */
+  readonly tls?: boolean;
+}
+
+/** PostgreSQL 15 as the `postgres` system user (it refuses to run as root), password auth on TCP. */
+export async function startPostgres(cleanup?: Cleanup, options: PostgresOptions = {}): Promise<SqlServer> {
   const stack = new Stack();
   return guarded(stack, async () => {
     const dir = makeDir(stack, 'k3s-pg-', 'postgres');
     const data = join(dir, 'data');
     const pwfile = join(dir, 'pw');
     const password = options.password ?? randomBytes(9).toString('base64url');
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     writeFileSync(pwfile, 'postgres\n', { mode: 0o600 });
-    chownSync(pwfile, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), 0);
+    chownSync(pwfile, uid, gid);
     const asPostgres = ['-u', 'postgres', '--'];
     await mustRun('initdb', 'runuser', [...asPostgres, `${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync'], { cwd: dir });
+    let tlsArgs: string[] = [];
+    let caFile: string | undefined;
+    if (options.tls === true) {
+      const certs = await makeTestCerts(dir);
+      for (const f of [certs.serverCert, certs.serverKey]) chownSync(f, uid, gid);
+      tlsArgs = ['-c', 'ssl=on', '-c', `ssl_cert_file=${certs.serverCert}`, '-c', `ssl_key_file=${certs.serverKey}`];
+      caFile = certs.caFile;
+    }
     const port = options.port ?? (await freePort());
-    const durability = options.durable === true ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
-    const tracked = spawnTracked(stack, 'runuser', [...asPostgres, `${PG_BIN}/postgres`, '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...durability], { cwd: dir });
-    const exit = watchExit(tracked, 'postgres');
+    // fsync=off survives a crash of postgres itself (WAL writes reach the OS before a commit is
+    // acknowledged), not of the machine: right for tests, which restart postgres but not the host.
+    const durability = options.durable === true ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off'];
+    const user = 'k3s';
+    // The test user exists before the server listens, so a client dialing early never sees a
+    // server without it (single-user mode runs before any connection is accepted).
+    await mustRun('postgres --single', 'runuser', [...asPostgres, `${PG_BIN}/postgres`, '--single', '-D', data, '-j', 'postgres'], {
+      cwd: dir,
+      input: `CREATE ROLE ${user} LOGIN PASSWORD '${password}' CREATEDB;\n`,
+    });
     const psql = (statement: string, database = 'postgres'): Promise<string> =>
       mustRun('psql', 'runuser', [...asPostgres, `${PG_BIN}/psql`, '-h', dir, '-p', String(port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', statement], { cwd: dir });
-    await waitFor('postgres to accept connections', async () => {
-      exit.check();
-      return (await run('runuser', [...asPostgres, `${PG_BIN}/pg_isready`, '-h', '127.0.0.1', '-p', String(port)], { cwd: dir })).code === 0;
-    }, 30_000, 50);
-    const user = 'k3s';
-    await psql(`CREATE ROLE ${user} LOGIN PASSWORD '${password}' CREATEDB`);
+    // The postmaster itself as the postgres user (no runuser in between), so signals reach it.
+    const launch = async (): Promise<Tracked> => {
+      const tracked = spawnTracked(stack, `${PG_BIN}/postgres`, ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...durability, ...tlsArgs], { cwd: dir, uid, gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      const exit = watchExit(tracked, 'postgres');
+      await waitFor('postgres to accept connections', async () => {
+        exit.check();
+        return (await run('runuser', [...asPostgres, `${PG_BIN}/pg_isready`, '-h', '127.0.0.1', '-p', String(port)], { cwd: dir })).code === 0;
+      }, 30_000, 50);
+      return tracked;
+    };
+    let tracked = await launch();
     return finish<SqlServer>(stack, cleanup, {
       host: '127.0.0.1',
       port,
       pid: tracked.child.pid ?? 0,
       user,
       password,
-      output: tracked.output,
+      output: () => tracked.output(),
       async createDatabase(name = randomName('k3s')): Promise<string> {
         await psql(`CREATE DATABASE "${name}" OWNER ${user}`);
         return name;
       },
       endpoint: (database) => `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}?sslmode=disable`,
       sql: psql,
+      ...(caFile !== undefined ? { tls: { caFile } } : {}),
+      async restart(downMs = 0): Promise<void> {
+        // SIGQUIT: immediate shutdown, no checkpoint (crash recovery on the next start).
+        tracked.child.kill('SIGQUIT');
+        await tracked.exited;
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        tracked = await launch();
+      },
     });
   });
 }
@@ -250,7 +290,7 @@ export async function startEtcd(cleanup?: Cleanup, options: EtcdOptions = {}): P
     const dir = makeDir(stack, 'k3s-etcd-');
     const clientPort = options.port ?? (await freePort());
     const peerPort = await freePort();
-    const tls = options.tls === true ? await makeEtcdCerts(dir) : undefined;
+    const tls = options.tls === true ? await makeTestCerts(dir) : undefined;
     const scheme = tls !== undefined ? 'https' : 'http';
     const clientUrl = `${scheme}://127.0.0.1:${clientPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
@@ -298,7 +338,7 @@ export async function startEtcd(cleanup?: Cleanup, options: EtcdOptions = {}): P
   });
 }
 
-interface EtcdCerts {
+interface TestCerts {
   caFile: string;
   serverCert: string;
   serverKey: string;
@@ -307,16 +347,16 @@ interface EtcdCerts {
 }
 
 /** A throwaway CA with a server certificate for 127.0.0.1/localhost and a client certificate (real openssl). */
-async function makeEtcdCerts(dir: string): Promise<EtcdCerts> {
+async function makeTestCerts(dir: string): Promise<TestCerts> {
   const p = (name: string): string => join(dir, name);
   const ssl = (args: readonly string[]): Promise<string> => mustRun(`openssl ${args[0] ?? ''}`, 'openssl', args, { cwd: dir });
-  await ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '2', '-subj', '/CN=k3s-test-etcd-ca']);
+  await ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '2', '-subj', '/CN=k3s-test-ca']);
   const leaf = async (name: string, cn: string, ext: string): Promise<void> => {
     writeFileSync(p(`${name}.ext`), ext);
     await ssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`]);
     await ssl(['x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p(`${name}.crt`), '-days', '2', '-extfile', p(`${name}.ext`)]);
   };
-  await leaf('server', 'etcd-server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  await leaf('server', 'test-server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await leaf('client', 'k3s-client', 'extendedKeyUsage=clientAuth\n');
   return { caFile: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), clientCert: p('client.crt'), clientKey: p('client.key') };
 }

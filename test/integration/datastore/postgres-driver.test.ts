@@ -108,6 +108,64 @@ describe('postgres driver on a real PostgreSQL', () => {
   });
 });
 
+describe('postgres driver when the database goes away', () => {
+  test('after a database crash and restart the same backend serves again, and its watches resume without gaps', async (t) => {
+    const own = await startPostgres(t);
+    const database = await own.createDatabase();
+    const a = await open(t, own.endpoint(database));
+    const b = await open(t, own.endpoint(database));
+    const seen: string[] = [];
+    const w = a.watch(prefixRange('/crash/'), { onEvents: (e) => seen.push(...e.map((x) => x.kv.key)), onError: (e) => assert.fail(e) });
+    t.after(() => w.cancel());
+    await a.create('/crash/before', text('1'));
+    await own.restart?.(300);
+    // Pooled connections died with the server: the first calls may fail, with an error; the
+    // backend recovers on its own (no restart of k3s).
+    const retry = async (fn: () => Promise<unknown>): Promise<void> => {
+      await waitFor('a write to succeed after the restart', async () => {
+        await fn();
+        return true;
+      }, 15_000, 100);
+    };
+    await retry(() => b.create('/crash/by-other-server', text('2')));
+    await retry(() => a.create('/crash/after', text('3')));
+    await waitFor('events after the restart', () => seen.length >= 3, 10_000, 20);
+    assert.deepEqual(seen, ['/crash/before', '/crash/by-other-server', '/crash/after']);
+  });
+});
+
+describe('postgres driver over TLS', () => {
+  let server: SqlServer;
+  let database: string;
+  before(async () => {
+    server = await startPostgres(undefined, { tls: true });
+    database = await server.createDatabase();
+  });
+  after(() => server.stop());
+  const url = (query: string): string => server.endpoint(database).replace('sslmode=disable', query);
+
+  test('sslmode=verify-full with the CA verifies the server and works', async (t) => {
+    const backend = await open(t, url(`sslmode=verify-full&sslrootcert=${encodeURIComponent(server.tls?.caFile ?? '')}`));
+    await backend.create('/tls/full', text('x'));
+    const ssl = (await server.sql(`SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE s.ssl AND a.usename = 'k3s'`)).trim();
+    assert.ok(Number(ssl) >= 1, `connections over TLS: ${ssl}`);
+  });
+
+  test('sslmode=require encrypts without verifying', async (t) => {
+    const backend = await open(t, url('sslmode=require'));
+    await backend.create('/tls/require', text('x'));
+  });
+
+  test('sslmode=verify-full without the CA fails at once on the untrusted certificate', async (t) => {
+    const { log } = capture();
+    const backend = openPostgres(parseEndpoint(url('sslmode=verify-full')) as PostgresEndpoint, { logger: log, startTimeoutMs: 30_000 });
+    t.after(() => backend.close());
+    const started = Date.now();
+    await assert.rejects(backend.start(), /cannot use the datastore postgres .*certificate/);
+    assert.ok(Date.now() - started < 5000, 'not retried');
+  });
+});
+
 describe('postgres driver start-up', () => {
   test('an unreachable server is retried with spreading delays, then fails naming the server but not the password', async (t) => {
     const port = await freePort();
