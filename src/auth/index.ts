@@ -47,9 +47,11 @@ export {
   ensureTokens,
   formatToken,
   hashCa,
+  joinCredentials,
   parseToken,
   TokenFormatError,
   verifyServerTokenBasicAuth,
+  type JoinCredentials,
   type ParsedToken,
   type ServerTokens,
 } from './tokens.js';

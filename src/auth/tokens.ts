@@ -159,3 +159,36 @@ export function verifyServerTokenBasicAuth(authorization: string | undefined, pa
   const want = Buffer.from(password.reveal());
   return given.length === want.length && timingSafeEqual(given, want) ? { username } : undefined;
 }
+
+export interface JoinCredentials {
+  /** Basic-auth user for the supervisor: the token's user, or "node" for a bare secret (agents). */
+  readonly username: string;
+  readonly password: Secret;
+  readonly bootstrapToken?: Secret;
+  /** False when the token carried no CA hash, so the downloaded CA could not be checked. */
+  readonly caVerified: boolean;
+  /** A warning to log when the CA could not be verified, worded as upstream's. */
+  readonly warning?: string;
+}
+
+/**
+ * Agent/joining-server side: checks the CA bundle the server's /cacerts returned against the
+ * token's pinned hash (throws on mismatch), and returns the credentials to present.
+ */
+export function joinCredentials(token: string, cacertsPem: string | Buffer, defaultUser: 'node' | 'server' = 'node'): JoinCredentials {
+  const parsed = parseToken(token);
+  checkTokenCa(parsed, cacertsPem);
+  const caVerified = parsed.caHash.length > 0;
+  const base = {
+    username: parsed.username || defaultUser,
+    password: new Secret(parsed.password),
+    caVerified,
+    ...(parsed.bootstrapToken ? { bootstrapToken: new Secret(`${parsed.bootstrapToken.id}.${parsed.bootstrapToken.secret}`) } : {}),
+  };
+  if (caVerified) return base;
+  return {
+    ...base,
+    warning:
+      'Cluster CA certificate is not trusted by the host CA bundle, but the token does not include a CA hash. Use the full token from the server\'s node-token file to enable Cluster CA validation.',
+  };
+}

@@ -90,3 +90,19 @@ test('supervisor basic auth accepts server/node with the secret and nothing else
   assert.equal(verifyServerTokenBasicAuth(basic('admin:pw1'), pw), undefined);
   assert.equal(verifyServerTokenBasicAuth('Bearer pw1', pw), undefined);
 });
+
+test('an agent checks the downloaded CA against the node-token, and refuses a different CA', async () => {
+  const { joinCredentials } = await import('../../../src/auth/index.js');
+  const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const token = formatToken(ca, 'server', 'pw');
+  const creds = joinCredentials(token, ca);
+  assert.equal(creds.username, 'server');
+  assert.equal(creds.password.reveal(), 'pw');
+  assert.equal(creds.caVerified, true);
+  assert.equal(creds.warning, undefined);
+  assert.throws(() => joinCredentials(token, ca.replace('MIIB', 'MIIC')), /token CA hash does not match/);
+  const bare = joinCredentials('pw', ca);
+  assert.equal(bare.username, 'node');
+  assert.equal(bare.caVerified, false);
+  assert.match(bare.warning ?? '', /does not include a CA hash/);
+});
