@@ -48,3 +48,8 @@ export abstract class QueueController implements Controller {
     });
   }
 }
+
+/** A list for a merge patch: an empty one becomes null (removed), as the API omits empty lists. */
+export function orNull<T>(list: T[]): T[] | null {
+  return list.length > 0 ? list : null;
+}

@@ -9,7 +9,7 @@ import type { OwnerReference } from '../api/types.js';
 import { labelSelectorFromObject } from '../apiserver/selectors/labels.js';
 import { objectKey, splitKey, type Informer } from '../client/informer.js';
 import { isAlreadyExists, isNotFound, type ResourceRef } from '../client/types.js';
-import { QueueController, type ControllerContext } from './controller.js';
+import { orNull, QueueController, type ControllerContext } from './controller.js';
 import {
   annotationsForReplicaSet,
   DESIRED_REPLICAS,
@@ -110,7 +110,7 @@ export class DeploymentController extends QueueController {
       const matches = selector.matches(rs.metadata?.labels);
       if (owner?.uid === uid) {
         if (matches) out.push(rs);
-        else await this.patchSet(ref, rs, { metadata: { ownerReferences: (rs.metadata?.ownerReferences ?? []).filter((o) => o.uid !== uid) } });
+        else await this.patchSet(ref, rs, { metadata: { ownerReferences: orNull((rs.metadata?.ownerReferences ?? []).filter((o) => o.uid !== uid)) } });
       } else if (!owner && matches && !rs.metadata?.deletionTimestamp) {
         const adopted = await this.patchSet(ref, rs, { metadata: { ownerReferences: [...(rs.metadata?.ownerReferences ?? []), this.ownerRef(d)] } });
         if (adopted) out.push(adopted);

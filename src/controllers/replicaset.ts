@@ -10,7 +10,7 @@ import type { KubeObject, OwnerReference } from '../api/types.js';
 import { labelSelectorFromObject } from '../apiserver/selectors/labels.js';
 import { objectKey, splitKey, type Informer } from '../client/informer.js';
 import { isNotFound, type ResourceRef } from '../client/types.js';
-import { QueueController, type ControllerContext } from './controller.js';
+import { orNull, QueueController, type ControllerContext } from './controller.js';
 import { controllerOf, isPodActive, isPodAvailable, isPodReady, podRank, type PodLike } from './pods.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
@@ -161,7 +161,7 @@ export class ReplicaSetController extends QueueController {
   private async release(ref: ResourceRef, pod: PodLike, uid: string): Promise<void> {
     try {
       await this.ctx.client.patch(ref, pod.metadata?.name ?? '', 'merge', {
-        metadata: { ownerReferences: (pod.metadata?.ownerReferences ?? []).filter((o) => o.uid !== uid), uid: pod.metadata?.uid },
+        metadata: { ownerReferences: orNull((pod.metadata?.ownerReferences ?? []).filter((o) => o.uid !== uid)), uid: pod.metadata?.uid },
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;
