@@ -1,0 +1,43 @@
+/**
+ * The controllers and the scheduler of `k3s server`, as one Runnable: each group runs under its
+ * own leader lease (kube-controller-manager, kube-scheduler) on the loopback client, so two
+ * servers sharing a datastore never run them twice.
+ */
+import { readFileSync } from 'node:fs';
+import type { ApiClient } from '../client/types.js';
+import { DeploymentController } from '../controllers/deployment.js';
+import { GarbageCollector } from '../controllers/garbage-collector.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { NamespaceController } from '../controllers/namespace.js';
+import { ReplicaSetController } from '../controllers/replicaset.js';
+import { ServiceAccountController } from '../controllers/service-account.js';
+import { Scheduler } from '../scheduler/index.js';
+import type { Runnable } from './runnable.js';
+
+export interface ControllersOptions {
+  /** The API client, available once the API server runs (started before this). */
+  readonly client: () => ApiClient;
+  /** The server CA certificate file, published to every namespace as kube-root-ca.crt. */
+  readonly serverCaFile: string;
+}
+
+export class Controllers implements Runnable {
+  readonly name = 'controllers';
+  private managers: ControllerManager[] = [];
+
+  constructor(private readonly options: ControllersOptions) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    const client = this.options.client();
+    const caPem = readFileSync(this.options.serverCaFile, 'utf8');
+    this.managers = [
+      new ControllerManager(client, () => [new NamespaceController(), new ServiceAccountController(caPem), new GarbageCollector(), new DeploymentController(), new ReplicaSetController()], { leaseName: 'kube-controller-manager' }),
+      new ControllerManager(client, () => [new Scheduler()], { leaseName: 'kube-scheduler' }),
+    ];
+    for (const m of this.managers) await m.start(signal);
+  }
+
+  async stopped(): Promise<void> {
+    await Promise.all(this.managers.map((m) => m.stopped()));
+  }
+}
