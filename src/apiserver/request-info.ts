@@ -79,7 +79,11 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
 
   const m = method.toUpperCase();
   let verb: RequestVerb;
-  if (watchPrefix) verb = 'watch';
+  if (watchPrefix) {
+    // The legacy /watch/ prefix only means something for GET.
+    if (m !== 'GET' && m !== 'HEAD') return nonResource;
+    verb = 'watch';
+  }
   else if (m === 'GET' || m === 'HEAD') verb = name === '' ? (isTrue(query.get('watch')) ? 'watch' : 'list') : isTrue(query.get('watch')) && subresource === '' ? 'watch' : 'get';
   else if (m === 'POST') verb = 'create';
   else if (m === 'PUT') verb = 'update';

@@ -54,7 +54,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: Request, res: Res
   return (req, res) => {
     handle(deps, req, res).catch((err: unknown) => {
       const status = toStatusError(err);
-      if (status.code >= 500) log.error({ err, method: req.method, url: req.url }, 'request failed');
+      if (status.code >= 500 && status.code !== 504) log.error({ err, method: req.method, url: req.url }, 'request failed');
       try {
         writeError(res, status);
       } catch {

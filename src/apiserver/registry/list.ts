@@ -10,8 +10,8 @@
  */
 import type { KubeObject, ResourceInfo } from '../../api/types.js';
 import type { Backend } from '../../datastore/types.js';
-import { CompactedError, prefixEnd } from '../../datastore/types.js';
-import { badRequest, expired } from '../errors.js';
+import { CompactedError, FutureRevisionError, prefixEnd } from '../../datastore/types.js';
+import { badRequest, expired, timeout } from '../errors.js';
 import type { FieldSelector } from '../selectors/fields.js';
 import type { LabelSelector } from '../selectors/labels.js';
 import { CachedObject, type WatchCache } from '../watch-cache.js';
@@ -161,6 +161,7 @@ async function listFromStore(
     }
   } catch (err) {
     if (err instanceof CompactedError) throw expired(TOO_OLD_CONTINUE);
+    if (err instanceof FutureRevisionError) throw timeout(`Too large resource version: ${revision}, current: ${err.current}`);
     throw err;
   }
   return { items, resourceVersion: String(revision) };
