@@ -12,8 +12,9 @@
  * Legacy tokens (kubernetes.io/service-account-token Secrets) have iss "kubernetes/serviceaccount",
  * no exp, and the flat kubernetes.io/serviceaccount/* claims.
  *
- * Verification checks the signature, times (60 s leeway, as upstream's JWT validation), issuer and
- * audience; then asks the caller-supplied lookup that the service account (and the bound pod,
+ * Verification checks the signature (remembered per token, so repeat requests skip the ECDSA
+ * check), times (60 s leeway, as upstream's JWT validation), issuer and audience on every call;
+ * then asks the caller-supplied lookup that the service account (and the bound pod,
  * secret or node) still exists with the same uid.
  */
 import { randomUUID, type KeyObject } from 'node:crypto';
@@ -26,6 +27,8 @@ export const DEFAULT_EXPIRATION_SECONDS = 3600;
 /** TokenRequest's minimum, as upstream validation. */
 export const MIN_EXPIRATION_SECONDS = 600;
 const LEEWAY_SECONDS = 60;
+/** Tokens whose signature was already verified; a signature check costs ~0.15 ms, a lookup ~µs. */
+const SIGNATURE_CACHE_LIMIT = 4096;
 
 export type BoundObjectKind = 'Pod' | 'Secret' | 'Node';
 
@@ -72,6 +75,7 @@ export class ServiceAccountTokens {
   readonly #signingKey: KeyObject;
   readonly #publicKeys: readonly KeyObject[];
   readonly #now: () => Date;
+  readonly #verifiedSignatures = new Set<string>();
 
   constructor(options: ServiceAccountTokenOptions) {
     this.issuer = options.issuer ?? 'https://kubernetes.default.svc.cluster.local';
@@ -133,7 +137,11 @@ export class ServiceAccountTokens {
     if (!jwt) return { ok: false, recognized: false, reason: 'not a JWT' };
     const iss = jwt.claims.iss;
     if (iss !== this.issuer && iss !== LEGACY_ISSUER) return { ok: false, recognized: false, reason: `issuer ${String(iss)} is not ours` };
-    if (!verifyJwtSignature(jwt, this.#publicKeys)) return invalid('invalid signature');
+    if (!this.#verifiedSignatures.has(token)) {
+      if (!verifyJwtSignature(jwt, this.#publicKeys)) return invalid('invalid signature');
+      if (this.#verifiedSignatures.size >= SIGNATURE_CACHE_LIMIT) this.#verifiedSignatures.delete(this.#verifiedSignatures.values().next().value as string);
+      this.#verifiedSignatures.add(token);
+    }
     return iss === LEGACY_ISSUER ? this.#verifyLegacy(token, jwt.claims, lookup) : this.#verifyBound(jwt.claims, lookup, audiences);
   }
 
