@@ -66,7 +66,11 @@ const drivers = new Map<DatastoreEndpoint['driver'], Loader>([
       const { EtcdBackend } = await import('./etcd/index.js');
       return (endpoint, options) => {
         if (endpoint.driver !== 'etcd') throw new TypeError(`etcd driver got a ${endpoint.driver} endpoint`);
-        return new EtcdBackend(endpoint, options.logger !== undefined ? { log: options.logger } : {});
+        return new EtcdBackend(endpoint, {
+          ...(options.logger !== undefined ? { log: options.logger } : {}),
+          ...(options.compactIntervalMs !== undefined ? { compactIntervalMs: options.compactIntervalMs } : {}),
+          ...(options.compactRetain !== undefined ? { compactRetain: options.compactRetain } : {}),
+        });
       };
     },
   ],

@@ -58,6 +58,14 @@ export interface EtcdBackendOptions {
    * Infinity = until close(), as a server waiting for its datastore should.
    */
   readonly startTimeoutMs?: number;
+  /**
+   * Compaction timer period (default 5 min; 0 = off). etcd keeps every revision until a client
+   * compacts; upstream that client is kube-apiserver, here the datastore does it, as the SQL
+   * drivers do. Several servers sharing a cluster compacting is harmless.
+   */
+  readonly compactIntervalMs?: number;
+  /** Revisions kept behind the current one by timed compaction (default 1000). */
+  readonly compactRetain?: number;
   readonly log?: Logger;
 }
 
@@ -74,6 +82,9 @@ export class EtcdBackend implements Backend {
   /** The highest compaction floor seen; floors only grow, so it is a safe lower bound. */
   #knownFloor = 0;
   readonly #abort = new AbortController();
+  readonly #compactIntervalMs: number;
+  readonly #compactRetain: number;
+  #compactTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly endpoint: EtcdEndpoint,
@@ -81,6 +92,8 @@ export class EtcdBackend implements Backend {
   ) {
     this.#log = options.log ?? logger('datastore').child({ driver: 'etcd' });
     this.#startTimeoutMs = options.startTimeoutMs ?? Infinity;
+    this.#compactIntervalMs = options.compactIntervalMs ?? 5 * 60_000;
+    this.#compactRetain = options.compactRetain ?? 1000;
     this.#connection = new EtcdConnection(endpoint, { requestTimeoutMs: options.requestTimeoutMs ?? 15_000, log: this.#log });
   }
 
@@ -96,9 +109,24 @@ export class EtcdBackend implements Backend {
       reason: (err) => `${unavailable('connecting', this.#connection.member, err).message}${tlsHint}`,
     });
     this.#log.info({ endpoint: describeEndpoint(this.endpoint), member: this.#connection.member, version: status.version, revision: toNumber(status.header.revision) }, 'connected to etcd');
+    if (this.#compactIntervalMs > 0) {
+      this.#compactTimer = setInterval(() => {
+        this.compactTick().catch((err: unknown) => this.#log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'etcd compaction failed; will retry'));
+      }, this.#compactIntervalMs);
+      this.#compactTimer.unref();
+    }
+  }
+
+  /** Compacts to `compactRetain` revisions behind the current one, when that is past the floor. */
+  async compactTick(): Promise<void> {
+    const target = (await this.currentRevision()) - this.#compactRetain;
+    if (target <= 0 || target <= (await this.compactRevision())) return;
+    await this.compact(target);
+    this.#log.debug({ revision: target }, 'compacted etcd');
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#compactTimer);
     this.#abort.abort();
     for (const w of [...this.#watches]) w.cancel();
     this.#connection.close();
