@@ -85,6 +85,10 @@ export class EtcdFace implements Runnable {
     const listeners: NetServer[] = [];
     const socket = this.#options.socketPath;
     try {
+      // sun_path holds 107 bytes plus NUL; a longer path fails inside listen() with a vague EINVAL.
+      if (Buffer.byteLength(socket) > 107) {
+        throw new Error(`etcd face: the socket path ${socket} is ${Buffer.byteLength(socket)} bytes, more than the 107 a unix socket path may have; use a shorter --data-dir`);
+      }
       clearStaleSocket(socket);
       mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
       listeners.push(await listen(createServer(accept), { path: socket }, `unix://${socket}`));

@@ -254,6 +254,8 @@ describe('etcd face over gRPC', { timeout: 180_000 }, () => {
     writeFileSync(join(f.dir, 'not-a-socket'), 'data');
     const blocked = new EtcdFace(f.backend, { socketPath: join(f.dir, 'not-a-socket') });
     await assert.rejects(blocked.start(new AbortController().signal), /exists and is not a socket/);
+    const long = new EtcdFace(f.backend, { socketPath: join(f.dir, 'x'.repeat(120), 'kine.sock') });
+    await assert.rejects(long.start(new AbortController().signal), /more than the 107 a unix socket path may have; use a shorter --data-dir/);
 
     const face = new EtcdFace(f.backend, { socketPath: path });
     const stop = new AbortController();
