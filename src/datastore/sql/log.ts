@@ -50,7 +50,7 @@ export interface SqlLogOptions {
   readonly compactIntervalMs?: number;
   /** Revisions kept behind the current one by timed compaction. Default 1000 (as kine). */
   readonly compactRetain?: number;
-  /** Revisions covered by one compaction transaction. Default 500. */
+  /** Revisions covered by one compaction transaction. Default 250: one batch takes a few ms, and that is the longest a write waits for compaction. */
   readonly compactBatch?: number;
   /** Lease expiry check period. Default 1000 ms; 0 disables the timer (expireLeases() still works). */
   readonly leaseCheckIntervalMs?: number;
@@ -377,7 +377,7 @@ export class SqlLog implements Backend {
    * to hi with it; an interrupted compaction resumes from the last batch.
    */
   private async compactBatches(revision: number): Promise<void> {
-    const batch = Math.max(1, this.options.compactBatch ?? 500);
+    const batch = Math.max(1, this.options.compactBatch ?? 250);
     const started = Date.now();
     let removed = 0;
     let lo = this.floor;
