@@ -26,10 +26,16 @@ export interface AuthRequest {
   readonly clientCertificate?: Buffer | { readonly raw?: Buffer } | null | undefined;
   /** The Authorization header, if any. */
   readonly authorization?: string | undefined;
+  /**
+   * All request headers (node's lower-cased IncomingHttpHeaders). Only needed for front-proxy
+   * (request-header) authentication: X-Remote-User / X-Remote-Group / X-Remote-Extra-* sent by a
+   * proxy holding the request-header CA's client certificate (CN system:auth-proxy).
+   */
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 export type AuthResult =
-  | { readonly kind: 'authenticated'; readonly user: UserInfo; readonly method: 'x509' | 'serviceaccount' | 'token' }
+  | { readonly kind: 'authenticated'; readonly user: UserInfo; readonly method: 'requestheader' | 'x509' | 'serviceaccount' | 'token' }
   | { readonly kind: 'anonymous'; readonly user: UserInfo }
   /** A credential was presented and is not valid: answer 401 Unauthorized. `reason` is for logs only. */
   | { readonly kind: 'error'; readonly reason: string };
@@ -54,9 +60,13 @@ export interface Authenticator {
   readonly serviceAccountTokens: ServiceAccountTokens;
 }
 
-export function createAuthenticator(pki: Pick<Pki, 'clientCaPem' | 'serviceAccountSigningKey' | 'serviceAccountPublicKeys'>, options: AuthenticatorOptions = {}): Authenticator {
+export function createAuthenticator(
+  pki: Pick<Pki, 'clientCaPem' | 'serviceAccountSigningKey' | 'serviceAccountPublicKeys'> & Partial<Pick<Pki, 'requestHeaderCaPem'>>,
+  options: AuthenticatorOptions = {},
+): Authenticator {
   const now = options.now ?? (() => new Date());
   const certificates = new ClientCertificateVerifier(pki.clientCaPem);
+  const proxies = pki.requestHeaderCaPem ? new ClientCertificateVerifier(pki.requestHeaderCaPem) : undefined;
   const issuer = options.issuer ?? `https://kubernetes.default.svc.${options.clusterDomain ?? 'cluster.local'}`;
   const serviceAccountTokens = new ServiceAccountTokens({
     signingKey: pki.serviceAccountSigningKey,
@@ -85,6 +95,11 @@ export function createAuthenticator(pki: Pick<Pki, 'clientCaPem' | 'serviceAccou
     async authenticate(request) {
       const errors: string[] = [];
       const der = peerCertificateDer(request.clientCertificate);
+      // Upstream's order: request-header (front proxy) first, then client certificates, then tokens.
+      if (der && proxies && request.headers) {
+        const user = requestHeaderUser(proxies, der, request.headers, now());
+        if (user) return { kind: 'authenticated', user: withAuthenticatedGroup(user), method: 'requestheader' };
+      }
       if (der) {
         const check = certificates.verify(der, now());
         if (check.ok) return { kind: 'authenticated', user: withAuthenticatedGroup(check.user), method: 'x509' };
@@ -120,4 +135,29 @@ export function bearerToken(header: string | undefined): string | undefined {
   const parts = header.trim().split(/\s+/);
   if (parts.length < 2 || parts[0]!.toLowerCase() !== 'bearer' || !parts[1]) return undefined;
   return parts[1];
+}
+
+/** The CN a front proxy's certificate must carry (upstream k3s --requestheader-allowed-names). */
+export const REQUEST_HEADER_ALLOWED_NAMES = ['system:auth-proxy'];
+
+function headerValues(headers: NonNullable<AuthRequest['headers']>, name: string): string[] {
+  const v = headers[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).flatMap((s: string) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/**
+ * The user a trusted front proxy asserts, or undefined (not a proxy, or no X-Remote-User) so the
+ * request goes on to the other authenticators, as upstream's requestheader authenticator.
+ */
+function requestHeaderUser(proxies: ClientCertificateVerifier, der: Buffer, headers: NonNullable<AuthRequest['headers']>, now: Date): UserInfo | undefined {
+  const username = headerValues(headers, 'x-remote-user')[0];
+  if (!username) return undefined;
+  const check = proxies.verify(der, now);
+  if (!check.ok || !REQUEST_HEADER_ALLOWED_NAMES.includes(check.user.username)) return undefined;
+  const extra: Record<string, string[]> = {};
+  for (const key of Object.keys(headers)) {
+    if (key.startsWith('x-remote-extra-')) extra[decodeURIComponent(key.slice('x-remote-extra-'.length))] = headerValues(headers, key);
+  }
+  return { username, groups: headerValues(headers, 'x-remote-group'), ...(Object.keys(extra).length ? { extra } : {}) };
 }

@@ -15,6 +15,7 @@
  *   const result = await authn.authenticate({
  *     clientCertificate: (req.socket as TLSSocket).getPeerCertificate(),  // {} when none sent
  *     authorization: req.headers.authorization,
+ *     headers: req.headers,   // optional: front-proxy X-Remote-User/Group/Extra-* (request-header CA)
  *   });
  *   // result.kind: 'authenticated' (result.user) | 'anonymous' (401 unless a public path) | 'error' (401)
  *

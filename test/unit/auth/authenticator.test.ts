@@ -124,3 +124,20 @@ test('extra token authenticators are tried after service-account tokens', async 
   const result = await authn.authenticate({ authorization: 'Bearer abcdef.0123456789abcdef' });
   assert.deepEqual(result.kind === 'authenticated' && result.user.groups, ['system:bootstrappers', 'system:authenticated']);
 });
+
+test('a front proxy with the request-header CA certificate may assert the user in X-Remote-* headers', async (t) => {
+  const pki = await pkiIn(t);
+  const { readFile } = await import('node:fs/promises');
+  const proxyCert = await readFile(pki.paths.clientAuthProxy, 'utf8');
+  const authn = createAuthenticator(pki);
+  const headers = { 'x-remote-user': 'jane', 'x-remote-group': ['devs', 'ops'], 'x-remote-extra-scopes': 'a,b' };
+  const result = await authn.authenticate({ clientCertificate: der(proxyCert), headers });
+  assert.deepEqual(result, {
+    kind: 'authenticated',
+    method: 'requestheader',
+    user: { username: 'jane', groups: ['devs', 'ops', 'system:authenticated'], extra: { scopes: ['a', 'b'] } },
+  });
+  // The same headers with an ordinary client certificate are ignored: the cert's own identity wins.
+  const admin = await authn.authenticate({ clientCertificate: der(pki.admin.certPem), headers });
+  assert.equal(admin.kind === 'authenticated' && admin.user.username, 'system:admin');
+});
