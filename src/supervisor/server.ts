@@ -2,17 +2,21 @@
  * Assembles `k3s server`: the runnables in start order, from one Config.
  */
 import { ConfigError, type Config } from '../config/index.js';
+import { performance } from 'node:perf_hooks';
 import { logger } from '../log/index.js';
 import { PortForwarder, UNPRIVILEGED_PORT_START_ENV } from '../rootless/index.js';
+import { ControlPlane } from './control-plane.js';
 import { Supervisor } from './supervisor.js';
 
 export async function runServer(config: Config): Promise<number> {
   if (!config.components.disableAgent) {
     throw new ConfigError('the agent (kubelet) is not supported yet by this k3s: run the control plane alone with "k3s server --disable-agent"');
   }
+  const startedAt = performance.now();
   const supervisor = new Supervisor();
   logger('server').info({ dataDir: config.dataDir, configFiles: config.configFiles, rootless: config.rootless }, 'starting k3s server');
   if (config.rootless) supervisor.add(rootlessPorts(config));
+  supervisor.add(new ControlPlane(config, startedAt));
   return supervisor.run();
 }
 

@@ -1,0 +1,110 @@
+/**
+ * The control plane as one Runnable, in upstream's start order: datastore (the Backend from
+ * --datastore-endpoint), PKI and tokens, the admin kubeconfig, then the API server with its
+ * default objects. Stops in reverse: API server, then datastore.
+ */
+import { performance } from 'node:perf_hooks';
+import { ApiServer, type Authenticate, type Authorize, type Extensions } from '../apiserver/index.js';
+import { createAuthenticator, ensurePki, ensureTokens, writeKubeconfig } from '../auth/index.js';
+import type { Config } from '../config/index.js';
+import { openBackend, parseEndpoint } from '../datastore/index.js';
+import { logger } from '../log/index.js';
+import type { Runnable } from './runnable.js';
+
+const log = logger('server');
+
+/** Until the RBAC authorizer is wired: system:masters may do everything, nobody else anything. */
+const mastersOnly: Authorize = async (attributes) =>
+  attributes.user.groups.includes('system:masters') ? { allowed: true } : { allowed: false, reason: 'no RBAC policy is loaded on this server yet' };
+
+export class ControlPlane implements Runnable {
+  readonly name = 'control-plane';
+  #apiserver: ApiServer | undefined;
+  #stopped: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: Config,
+    private readonly startedAt: number,
+  ) {}
+
+  get apiserver(): ApiServer | undefined {
+    return this.#apiserver;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { config } = this;
+    const endpoint = parseEndpoint(config.datastore.endpoint, {
+      caFile: config.datastore.caFile,
+      certFile: config.datastore.certFile,
+      keyFile: config.datastore.keyFile,
+    });
+    // The datastore and the PKI do not depend on each other: prepare them at the same time.
+    const [backend, pki] = await Promise.all([openBackend(endpoint, { dataDir: config.dataDir }), ensurePki(config)]);
+    await ensureTokens(config, pki.serverCaPem);
+
+    const holder: { apiserver?: ApiServer } = {};
+    const authn = createAuthenticator(pki, {
+      clusterDomain: config.cluster.clusterDomain,
+      lookup: async (ref) => {
+        const apiserver = holder.apiserver;
+        if (!apiserver) return undefined;
+        const resource = { ServiceAccount: 'serviceaccounts', Pod: 'pods', Secret: 'secrets', Node: 'nodes' }[ref.kind];
+        const info = apiserver.catalogue.lookup('', 'v1', resource);
+        if (!info) return undefined;
+        return (await apiserver.registry.find(info, ref.namespace ?? '', ref.name))?.object;
+      },
+    });
+    const authenticate: Authenticate = async (request) => {
+      const result = await authn.authenticate({ clientCertificate: request.peerCertificate?.raw, authorization: request.authorization });
+      if (result.kind === 'authenticated') return result.user;
+      if (result.kind === 'anonymous') return undefined;
+      throw new Error(result.reason);
+    };
+    const extensions: Extensions = {
+      issueServiceAccountToken: async (claims) => {
+        const issued = authn.serviceAccountTokens.issue({
+          namespace: claims.namespace,
+          serviceAccountName: claims.serviceAccount.name,
+          serviceAccountUid: claims.serviceAccount.uid,
+          audiences: [...claims.audiences],
+          expirationSeconds: claims.expirationSeconds,
+          ...(claims.boundObject ? { boundObject: claims.boundObject as never } : {}),
+        });
+        return { token: issued.token, expirationTimestamp: `${issued.expirationTimestamp.toISOString().slice(0, 19)}Z` };
+      },
+    };
+    const tls = pki.tlsServerOptions();
+    const apiserver = new ApiServer({
+      backend,
+      tls: { key: tls.key, cert: tls.cert, clientCa: tls.ca },
+      host: config.listener.bindAddress,
+      port: config.listener.httpsPort,
+      authenticate,
+      authorize: mastersOnly,
+      extensions,
+      serviceCidr: config.cluster.serviceCidrs[0] ?? '10.43.0.0/16',
+      nodePortRange: config.cluster.nodePortRange,
+    });
+    holder.apiserver = apiserver;
+    this.#apiserver = apiserver;
+    const apiSignal = new AbortController();
+    await apiserver.start(apiSignal.signal);
+    await writeKubeconfig(config, pki);
+    log.info({ ms: Math.round(performance.now() - this.startedAt), sinceProcessStartMs: Math.round(performance.now()), kubeconfig: config.kubeconfig.path }, 'k3s is up');
+
+    this.#stopped = new Promise<void>((resolve) => {
+      const stop = async (): Promise<void> => {
+        apiSignal.abort(signal.reason);
+        await apiserver.stopped();
+        await backend.close().catch((err: unknown) => log.warn({ err }, 'closing the datastore failed'));
+        resolve();
+      };
+      if (signal.aborted) void stop();
+      else signal.addEventListener('abort', () => void stop(), { once: true });
+    });
+  }
+
+  stopped(): Promise<void> {
+    return this.#stopped;
+  }
+}
