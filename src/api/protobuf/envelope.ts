@@ -6,6 +6,7 @@
 import { definitionName } from '../resources/define.js';
 import { typeDef } from '../schema/registry.js';
 import { decodeMessage, type JsonObject } from './decode.js';
+import { encodeMessage } from './encode.js';
 import { ProtobufError, WIRE_BYTES, WireReader, decodeUtf8 } from './wire.js';
 
 export const PROTOBUF_MAGIC = Uint8Array.from([0x6b, 0x38, 0x73, 0x00]);
@@ -79,4 +80,29 @@ export function decodeProtobufObject(body: Uint8Array): JsonObject {
     throw new ProtobufError(`no protobuf decoding for kind ${envelope.kind} in ${envelope.apiVersion}; send it as JSON`);
   }
   return { kind: envelope.kind, apiVersion: envelope.apiVersion, ...decodeMessage(envelope.raw, definition) };
+}
+
+/**
+ * Encodes a JSON object (with apiVersion and kind) as a protobuf response body, envelope
+ * included. Undefined when its kind has no declared schema: answer JSON instead.
+ */
+export function encodeProtobufObject(object: JsonObject): Uint8Array | undefined {
+  const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
+  const kind = typeof object.kind === 'string' ? object.kind : '';
+  const definition = definitionFor(apiVersion, kind);
+  if (!definition) return undefined;
+  const raw = encodeMessage(object, definition);
+  const typeMeta = Buffer.concat([field(1, Buffer.from(apiVersion)), field(2, Buffer.from(kind))]);
+  return Buffer.concat([PROTOBUF_MAGIC, field(1, typeMeta), field(2, raw), field(3, Buffer.alloc(0)), field(4, Buffer.alloc(0))]);
+}
+
+function field(number: number, data: Uint8Array): Buffer {
+  const out: number[] = [(number << 3) | WIRE_BYTES];
+  let length = data.length;
+  while (length >= 0x80) {
+    out.push((length & 0x7f) | 0x80);
+    length >>>= 7;
+  }
+  out.push(length);
+  return Buffer.concat([Buffer.from(out), data]);
 }

@@ -99,3 +99,21 @@ test('kubectl create token, auth can-i and auth whoami bodies decode', async (t)
     status: { resourceRules: null, nonResourceRules: null, incomplete: false },
   });
 });
+
+test('kubectl reads protobuf responses encoded from JSON: can-i, create token, create configmap', async (t) => {
+  const dir = tempDir(t);
+  const probe = await startProbeServer(dir, await freePort(), (request, decoded) => {
+    if (decoded.kind === 'SelfSubjectAccessReview') return { ...decoded, status: { allowed: true, reason: 'probe says so' } };
+    if (decoded.kind === 'TokenRequest') return { ...decoded, status: { token: 'tok.en.value', expirationTimestamp: '2030-01-02T03:04:05Z' } };
+    return { ...decoded, metadata: { ...(decoded.metadata as object), uid: 'u-1', resourceVersion: '7', creationTimestamp: '2025-01-01T00:00:00Z' } };
+  });
+  t.after(() => probe.close());
+  const env = { kubeconfig: probe.kubeconfig, cacheDir: tempDir(t) };
+  const canI = await kubectl(env, ['auth', 'can-i', 'delete', 'nodes']);
+  assert.equal(canI.stdout.trim(), 'yes', canI.stderr);
+  const token = await kubectl(env, ['create', 'token', 'robot']);
+  assert.equal(token.stdout.trim(), 'tok.en.value', token.stderr);
+  const created = await kubectl(env, ['create', 'configmap', 'cfg', '--from-literal=a=1', '-o', 'jsonpath={.metadata.uid} {.metadata.resourceVersion} {.data.a} {.metadata.creationTimestamp}']);
+  assert.equal(created.stdout, 'u-1 7 1 2025-01-01T00:00:00Z', created.stderr);
+  assert.ok(probe.requests.every((r) => r.accept.includes('application/vnd.kubernetes.protobuf')), 'kubectl asked for protobuf');
+});

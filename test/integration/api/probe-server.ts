@@ -9,13 +9,18 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { Catalogue, aggregatedDiscovery, AGGREGATED_DISCOVERY_V2 } from '../../../src/api/index.js';
 import { OpenApi } from '../../../src/api/openapi/index.js';
+import { decodeProtobufObject, encodeProtobufObject, type JsonObject } from '../../../src/api/protobuf/index.js';
 
 export interface RecordedRequest {
   readonly method: string;
   readonly url: string;
   readonly contentType: string;
   readonly body: Buffer;
+  readonly accept: string;
 }
+
+/** Builds the reply to a protobuf write from its decoded body; undefined: a plain Status. */
+export type Answer = (request: RecordedRequest, decoded: JsonObject) => JsonObject | undefined;
 
 export interface ProbeServer {
   readonly url: string;
@@ -25,7 +30,7 @@ export interface ProbeServer {
   close(): Promise<void>;
 }
 
-export async function startProbeServer(dir: string, port: number): Promise<ProbeServer> {
+export async function startProbeServer(dir: string, port: number, answer?: Answer): Promise<ProbeServer> {
   const key = join(dir, 'probe.key');
   const cert = join(dir, 'probe.crt');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], {
@@ -44,9 +49,15 @@ export async function startProbeServer(dir: string, port: number): Promise<Probe
         res.end(typeof body === 'string' ? body : JSON.stringify(body));
       };
       if (req.method !== 'GET') {
-        requests.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks) });
-        // Answer like a dry-run create would: a Status kubectl prints without failing is enough.
-        send(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        const recorded = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks), accept: req.headers.accept ?? '' };
+        requests.push(recorded);
+        const reply = answer && recorded.contentType.includes('protobuf') ? answer(recorded, decodeProtobufObject(recorded.body)) : undefined;
+        if (reply && recorded.accept.includes('application/vnd.kubernetes.protobuf')) {
+          res.writeHead(201, { 'Content-Type': 'application/vnd.kubernetes.protobuf' });
+          res.end(encodeProtobufObject(reply));
+        } else if (reply) send(201, reply);
+        // Otherwise answer like a dry-run create would: a Status kubectl prints without failing.
+        else send(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
         return;
       }
       if (url.pathname === '/version') {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeProtobufObject, formatDuration, ProtobufError } from '../../../../src/api/protobuf/index.js';
+import { decodeProtobufObject, encodeProtobufObject, formatDuration, parseDuration, ProtobufError } from '../../../../src/api/protobuf/index.js';
 
 // A minimal encoder for building test messages by field number.
 const varint = (value: bigint | number): number[] => {
@@ -96,4 +96,39 @@ test('durations print as Go does', () => {
   assert.equal(formatDuration(3_723_000_000_000n), '1h2m3s');
   assert.equal(formatDuration(150_000_000n), '150ms');
   assert.equal(formatDuration(-90_000_000_000n), '-1m30s');
+});
+
+test('objects encoded for protobuf responses decode back to the same JSON', () => {
+  const objects: Record<string, unknown>[] = [
+    {
+      kind: 'Pod',
+      apiVersion: 'v1',
+      metadata: { name: 'p', namespace: 'default', uid: 'u', resourceVersion: '12', generation: 3, creationTimestamp: '2025-03-04T05:06:07Z', labels: { app: 'x' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'r', controller: true }] },
+      spec: {
+        containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80, protocol: 'TCP' }], resources: { limits: { cpu: '500m', memory: '1Gi' } }, livenessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 10 } }],
+        terminationGracePeriodSeconds: 0,
+        restartPolicy: 'Always',
+        volumes: [{ name: 'v', configMap: { name: 'cm', defaultMode: 420 } }],
+      },
+      status: { phase: 'Running', startTime: '2025-03-04T05:06:08Z', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: null }] },
+    },
+    { kind: 'Secret', apiVersion: 'v1', metadata: { name: 's', creationTimestamp: null }, data: { k: 'AP8B' }, type: 'Opaque' },
+    { kind: 'Service', apiVersion: 'v1', metadata: { name: 'svc' }, spec: { ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }, { port: 443, targetPort: 'https' }], type: 'NodePort' }, status: { loadBalancer: {} } },
+    { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', metadata: { name: 'l' }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15, renewTime: '2025-03-04T05:06:07.123456Z' } },
+    { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'nope', reason: 'NotFound', details: { name: 'x', kind: 'pods' }, code: 404 },
+  ];
+  for (const object of objects) {
+    const bytes = encodeProtobufObject(object);
+    assert.ok(bytes, `${String(object.kind)} has a schema`);
+    assert.deepEqual(decodeProtobufObject(bytes), object);
+  }
+  assert.equal(encodeProtobufObject({ kind: 'Widget', apiVersion: 'example.com/v1' }), undefined);
+  assert.throws(() => encodeProtobufObject({ kind: 'ConfigMap', apiVersion: 'v1', data: 'nope' }), /data: expected a map/);
+});
+
+test('durations parse as Go does', () => {
+  assert.equal(parseDuration('1h2m3.5s'), 3_723_500_000_000n);
+  assert.equal(parseDuration('150ms'), 150_000_000n);
+  assert.equal(parseDuration('0'), 0n);
+  assert.throws(() => parseDuration('soon'), /not a duration/);
 });
