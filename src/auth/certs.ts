@@ -5,12 +5,12 @@
  * "not yet valid"), carry digitalSignature+keyEncipherment and one or both of clientAuth /
  * serverAuth, and are written with the CA certificate appended (a chain, as upstream writes).
  */
-import { randomBytes, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
-import { webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { canonicalIp, isIpAddress } from './ip.js';
 import { toWebCrypto } from './keys.js';
 
+// @peculiar/x509 signs through WebCrypto; hand it node's.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const DAY_MS = 24 * 60 * 60 * 1000;

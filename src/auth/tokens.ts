@@ -8,7 +8,7 @@
  * hash must then match this server's CA); without one, the secret already on disk is reused, and
  * only on first start is a random one generated.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { lstat, symlink, unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Config } from '../config/types.js';
@@ -16,7 +16,6 @@ import { serverPaths } from '../config/paths.js';
 import { Secret } from '../config/secret.js';
 import { splitCertificates } from './certs.js';
 import { readOptional, writeFileAtomic } from './files.js';
-import { X509Certificate } from 'node:crypto';
 
 const PREFIX = 'K10';
 const HASH_LENGTH = 64;
