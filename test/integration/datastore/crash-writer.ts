@@ -4,19 +4,22 @@
  * resolved:  ack <op> <key> <revision> <value>
  * The parent SIGKILLs it at random moments and checks every acknowledged write survived.
  *
- *   node crash-writer.js <dataDir> <runId>
+ *   node crash-writer.js <dataDir> <runId> [compact]
+ * With "compact", compaction runs every 20 ms in batches of 10 revisions keeping 50, so kills
+ * also land in the middle of compaction.
  */
 import { pino } from 'pino';
 import { parseEndpoint } from '../../../src/datastore/endpoint.js';
 import { openBackend } from '../../../src/datastore/registry.js';
 import { prefixRange } from '../../../src/datastore/types.js';
 
-const [dataDir, runId] = process.argv.slice(2);
+const [dataDir, runId, mode] = process.argv.slice(2);
 if (!dataDir || !runId) throw new Error('usage: crash-writer <dataDir> <runId>');
 const LOOPS = 4;
 const KEYS_PER_LOOP = 8;
 
-const store = await openBackend(parseEndpoint(undefined), { dataDir, compactIntervalMs: 0, leaseCheckIntervalMs: 0, logger: pino({ level: 'silent' }) });
+const compaction = mode === 'compact' ? { compactIntervalMs: 20, compactRetain: 50, compactBatch: 10 } : { compactIntervalMs: 0 };
+const store = await openBackend(parseEndpoint(undefined), { dataDir, ...compaction, leaseCheckIntervalMs: 0, logger: pino({ level: 'silent' }) });
 // stdout to a pipe is synchronous on Linux: a printed line has left this process.
 const ack = (op: string, key: string, rev: number, value: string): void => void process.stdout.write(`ack ${op} ${key} ${rev} ${value}\n`);
 process.stdout.write('ready\n');
@@ -51,6 +54,8 @@ async function loop(n: number): Promise<never> {
       // Long reads interleaved with writes, as the API server does.
       await store.range(prefixRange('/crash/'));
     }
+    // Let timers (compaction) run between writes, as they would between network requests.
+    if (seq % 8 === 0) await new Promise((r) => setImmediate(r));
   }
 }
 
