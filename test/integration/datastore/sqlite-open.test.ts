@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -15,7 +15,8 @@ import Database from 'better-sqlite3';
 import { parseEndpoint } from '../../../src/datastore/endpoint.js';
 import { createBackend, openBackend } from '../../../src/datastore/registry.js';
 import { DatastoreOpenError } from '../../../src/datastore/types.js';
-import { tempDir } from '../../helpers/index.js';
+import { BUILD_ROOT, run, tempDir } from '../../helpers/index.js';
+import { createTestUser } from '../../helpers/users.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -85,6 +86,28 @@ describe('sqlite datastore: opening in bad states', () => {
     execFileSync('mount', ['-o', 'remount,ro', mnt]);
     await openFails(t, `sqlite://${file}`, mnt, /read-only filesystem; remount it read-write or choose another --data-dir/);
     assert.ok(readFileSync(file).equals(before));
+  });
+
+  it('a file or directory this user may not write: clear error naming the fix, nothing written', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to create a test user');
+    const user = createTestUser(t, 'k3sds');
+    const dir = tempDir(t);
+    chmodSync(dir, 0o755);
+    const file = await populated(dir);
+    chmodSync(file, 0o644);
+    const before = readFileSync(file);
+    const registry = join(BUILD_ROOT, 'src/datastore/index.js');
+    // The user's own process opens the root-owned file, as a k3s server started by that user would.
+    const script = `import { openBackend, parseEndpoint } from ${JSON.stringify(registry)};
+      try { await openBackend(parseEndpoint(process.argv[1]), { dataDir: process.argv[2] }); console.log('opened'); }
+      catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const asUser = (endpoint: string) => run(user.runAs[0]!, [...user.runAs.slice(1), process.execPath, '--input-type=module', '-e', script, endpoint, dir]);
+    const fileRes = await asUser(`sqlite://${file}`);
+    assert.match(fileRes.stdout, new RegExp(`DatastoreOpenError: the SQLite datastore ${file} is read-only for this user; make it writable \\(chmod u\\+w`), fileRes.stderr);
+    const dirRes = await asUser(`sqlite://${join(dir, 'new.db')}`);
+    assert.match(dirRes.stdout, new RegExp(`DatastoreOpenError: the datastore directory ${dir} is not writable for this user`), dirRes.stderr);
+    assert.ok(readFileSync(file).equals(before));
+    assert.ok(!existsSync(join(dir, 'new.db')));
   });
 
   it('a file another server has open: "in use" error instead of a second writer', async (t) => {
