@@ -1,0 +1,461 @@
+/**
+ * Job controller: runs pods until spec.completions succeed (NonIndexed), or one pod per
+ * completion index succeeds (Indexed), at most spec.parallelism at a time. Finished pods are
+ * counted exactly once through the batch.kubernetes.io/job-tracking finalizer, as upstream: a
+ * finished pod's uid goes into status.uncountedTerminatedPods (and its index into
+ * completedIndexes), then its finalizer is removed, then it moves into succeeded/failed. So a
+ * restart between any two steps neither loses nor double counts a pod.
+ *
+ * Terminal states follow the 1.32 controller: SuccessCriteriaMet or FailureTarget first
+ * (BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy), remaining pods deleted, then
+ * Complete or Failed once no pod is left running. Suspended jobs delete their pods; resuming
+ * resets startTime. ttlSecondsAfterFinished deletes a finished job (the ttl-after-finished
+ * controller's job, folded in here).
+ */
+import type { OwnerReference } from '../api/types.js';
+import { objectKey, splitKey, type Informer } from '../client/informer.js';
+import { isNotFound, type ResourceRef } from '../client/types.js';
+import { orNull, QueueController, type ControllerContext } from './controller.js';
+import {
+  COMPLETION_INDEX,
+  finishTime,
+  formatIndexes,
+  hasCondition,
+  isFinished,
+  matchFailurePolicy,
+  parseIndexes,
+  podIndex,
+  restartCount,
+  setJobCondition,
+  timestamp,
+  TRACKING_FINALIZER,
+  type Job,
+  type JobStatus,
+} from './job-util.js';
+import { controllerOf, isPodActive, isPodReady, podRank, type PodLike } from './pods.js';
+
+const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const;
+const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
+const EXPECTATION_TTL_MS = 5 * 60 * 1000;
+/** Upstream's cap on the delay before a failed pod is replaced. */
+const MAX_BACKOFF_MS = 6 * 60 * 1000;
+
+export interface JobControllerOptions {
+  /** First delay before replacing a failed pod; doubles per failure (upstream: 10 s). */
+  readonly podBackoffMs?: number;
+}
+
+interface Expectation {
+  adds: number;
+  deletes: Set<string>;
+  at: number;
+}
+
+function isTerminal(pod: PodLike): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+function hasFinalizer(pod: PodLike): boolean {
+  return pod.metadata?.finalizers?.includes(TRACKING_FINALIZER) ?? false;
+}
+
+export class JobController extends QueueController {
+  readonly name = 'job-controller';
+  private jobs!: Informer<Job>;
+  private pods!: Informer<PodLike>;
+  private readonly expectations = new Map<string, Expectation>();
+  /** Pods this controller deleted (suspend, excess parallelism): not failures when they go. */
+  private readonly deletedByUs = new Set<string>();
+  /** Per job: when its latest failure was seen, for the replacement backoff. */
+  private readonly lastFailure = new Map<string, number>();
+  private readonly podBackoffMs: number;
+
+  constructor(options: JobControllerOptions = {}) {
+    super();
+    this.podBackoffMs = options.podBackoffMs ?? 10_000;
+  }
+
+  protected register(ctx: ControllerContext): void {
+    this.jobs = ctx.informers.for<Job>(JOBS);
+    this.pods = ctx.informers.for<PodLike>(PODS);
+    this.pods.addIndex('job', (pod) => {
+      const owner = controllerOf(pod);
+      return owner?.kind === 'Job' ? [owner.uid] : [];
+    });
+    this.jobs.addHandlers({
+      onAdd: (job) => this.queue.add(objectKey(job)),
+      onUpdate: (job) => this.queue.add(objectKey(job)),
+      onDelete: (job) => {
+        this.expectations.delete(objectKey(job));
+        this.lastFailure.delete(objectKey(job));
+      },
+    });
+    const owner = (pod: PodLike): string | undefined => {
+      const o = controllerOf(pod);
+      return o?.kind === 'Job' ? `${pod.metadata?.namespace}/${o.name}` : undefined;
+    };
+    this.pods.addHandlers({
+      onAdd: (pod) => {
+        const key = owner(pod);
+        if (!key) return;
+        const e = this.expectations.get(key);
+        if (e && e.adds > 0) e.adds--;
+        this.queue.add(key);
+      },
+      onUpdate: (pod) => {
+        const key = owner(pod);
+        if (!key) return;
+        if (pod.metadata?.deletionTimestamp) this.expectations.get(key)?.deletes.delete(pod.metadata.uid ?? '');
+        this.queue.add(key);
+      },
+      onDelete: (pod) => {
+        const key = owner(pod);
+        if (!key) return;
+        this.expectations.get(key)?.deletes.delete(pod.metadata?.uid ?? '');
+        this.queue.add(key);
+      },
+    });
+  }
+
+  private satisfied(key: string): boolean {
+    const e = this.expectations.get(key);
+    if (!e || Date.now() - e.at > EXPECTATION_TTL_MS) return true;
+    return e.adds <= 0 && e.deletes.size === 0;
+  }
+
+  protected async reconcile(key: string): Promise<void> {
+    const job = this.jobs.get(key);
+    if (!job) {
+      this.expectations.delete(key);
+      return;
+    }
+    const { namespace } = splitKey(key);
+    const podRef: ResourceRef = { ...PODS, ...(namespace ? { namespace } : {}) };
+    const jobRef: ResourceRef = { ...JOBS, ...(namespace ? { namespace } : {}) };
+    const pods = this.pods.byIndex('job', job.metadata?.uid ?? '');
+
+    if (isFinished(job) || job.metadata?.deletionTimestamp) {
+      // Nothing more is counted: free every pod still held by the tracking finalizer.
+      await Promise.all(pods.filter(hasFinalizer).map((p) => this.removeFinalizer(podRef, p)));
+      if (isFinished(job)) await this.expireAfterTtl(key, jobRef, job);
+      return;
+    }
+
+    const now = this.ctx.now();
+    const nowText = timestamp(now);
+    const spec = job.spec ?? {};
+    const indexed = spec.completionMode === 'Indexed';
+    const completions = spec.completions ?? null;
+    const status: JobStatus = structuredClone(job.status ?? {});
+    const uncountedSucceeded = new Set(status.uncountedTerminatedPods?.succeeded ?? []);
+    const uncountedFailed = new Set(status.uncountedTerminatedPods?.failed ?? []);
+    const completed = indexed ? parseIndexes(status.completedIndexes, completions ?? 0) : new Set<number>();
+    let failJob: string | undefined;
+
+    // 1. Newly finished pods (still holding the finalizer) become uncounted.
+    const release: PodLike[] = [];
+    let newlyFailed = 0;
+    for (const pod of pods) {
+      if (!hasFinalizer(pod)) continue;
+      const uid = pod.metadata?.uid ?? '';
+      if (uncountedSucceeded.has(uid) || uncountedFailed.has(uid)) {
+        release.push(pod);
+        continue;
+      }
+      const deleting = pod.metadata?.deletionTimestamp !== undefined;
+      if (pod.status?.phase === 'Succeeded') {
+        const index = podIndex(pod);
+        if (indexed && (index === undefined || index >= (completions ?? 0))) {
+          release.push(pod);
+          continue;
+        }
+        uncountedSucceeded.add(uid);
+        if (index !== undefined && indexed) completed.add(index);
+        release.push(pod);
+      } else if (pod.status?.phase === 'Failed' || deleting) {
+        if (deleting && pod.status?.phase !== 'Failed' && this.deletedByUs.has(uid)) {
+          release.push(pod);
+          continue;
+        }
+        const rule = pod.status?.phase === 'Failed' ? matchFailurePolicy(spec.podFailurePolicy?.rules, pod) : undefined;
+        if (rule?.action === 'Ignore') {
+          release.push(pod);
+          continue;
+        }
+        if (rule?.action === 'FailJob') failJob = `Pod ${pod.metadata?.namespace}/${pod.metadata?.name} has a failure matching a FailJob rule of the pod failure policy`;
+        uncountedFailed.add(uid);
+        newlyFailed++;
+        release.push(pod);
+      }
+    }
+    if (newlyFailed > 0) this.lastFailure.set(key, now.getTime());
+    let current = job;
+    const uncountedChanged = uncountedSucceeded.size !== (status.uncountedTerminatedPods?.succeeded?.length ?? 0) || uncountedFailed.size !== (status.uncountedTerminatedPods?.failed?.length ?? 0);
+    if (uncountedChanged) {
+      status.uncountedTerminatedPods = { succeeded: [...uncountedSucceeded], failed: [...uncountedFailed] };
+      if (indexed) status.completedIndexes = formatIndexes(completed);
+      current = await this.writeStatus(jobRef, current, status);
+    }
+
+    // 2. Finalizers off; 3. what is off moves into the counters.
+    const freed = new Set<string>();
+    await Promise.all(release.map(async (p) => {
+      await this.removeFinalizer(podRef, p);
+      freed.add(p.metadata?.uid ?? '');
+    }));
+    const present = new Map(pods.map((p) => [p.metadata?.uid ?? '', p]));
+    const counted = (uid: string): boolean => freed.has(uid) || !present.has(uid) || !hasFinalizer(present.get(uid) as PodLike);
+    for (const uid of [...uncountedSucceeded]) {
+      if (!counted(uid)) continue;
+      uncountedSucceeded.delete(uid);
+      if (!indexed) status.succeeded = (status.succeeded ?? 0) + 1;
+    }
+    for (const uid of [...uncountedFailed]) {
+      if (!counted(uid)) continue;
+      uncountedFailed.delete(uid);
+      status.failed = (status.failed ?? 0) + 1;
+    }
+    status.uncountedTerminatedPods = { succeeded: [...uncountedSucceeded], failed: [...uncountedFailed] };
+    if (indexed) {
+      status.completedIndexes = formatIndexes(completed);
+      status.succeeded = completed.size;
+    }
+
+    const succeeded = indexed ? completed.size : (status.succeeded ?? 0) + uncountedSucceeded.size;
+    const failed = (status.failed ?? 0) + uncountedFailed.size;
+    let active = pods.filter(isPodActive);
+    let conditions = status.conditions ?? [];
+
+    // Terminal decisions, first as targets (pods still to be cleaned up), then final.
+    if (!hasCondition(job, 'FailureTarget') && !hasCondition(job, 'SuccessCriteriaMet')) {
+      const restarts = spec.template?.spec?.['restartPolicy'] === 'OnFailure' ? active.reduce((n, p) => n + restartCount(p), 0) : 0;
+      const deadline = spec.activeDeadlineSeconds !== undefined && status.startTime ? Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 : undefined;
+      let failure: [string, string] | undefined;
+      if (failJob) failure = ['PodFailurePolicy', failJob];
+      else if (failed + restarts > (spec.backoffLimit ?? 6)) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+      else if (deadline !== undefined && !spec.suspend && now.getTime() >= deadline) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
+      const done = indexed ? completed.size >= (completions ?? 0) : completions !== null ? succeeded >= completions : succeeded > 0 && active.length === 0;
+      if (failure) conditions = setJobCondition(conditions, 'FailureTarget', 'True', failure[0], failure[1], nowText);
+      else if (done) conditions = setJobCondition(conditions, 'SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', nowText);
+      else if (deadline !== undefined && !spec.suspend) this.queue.addAfter(key, deadline - now.getTime() + 10);
+    }
+    const target = conditions.find((c) => (c.type === 'FailureTarget' || c.type === 'SuccessCriteriaMet') && c.status === 'True');
+    if (target) {
+      active = await this.deletePods(key, podRef, current, active, active.length, target.type === 'SuccessCriteriaMet');
+      const stillRunning = pods.some((p) => !isTerminal(p) && hasFinalizer(p) && !freed.has(p.metadata?.uid ?? ''));
+      if (active.length === 0 && !stillRunning) {
+        if (target.type === 'FailureTarget') {
+          conditions = setJobCondition(conditions, 'Failed', 'True', target.reason ?? '', target.message ?? '', nowText);
+          void this.ctx.events.event(job, 'Warning', target.reason ?? 'Failed', target.message ?? '');
+        } else {
+          conditions = setJobCondition(conditions, 'Complete', 'True', target.reason ?? '', target.message ?? '', nowText);
+          status.completionTime = nowText;
+          void this.ctx.events.event(job, 'Normal', 'Completed', 'Job completed');
+        }
+      }
+    } else if (spec.suspend) {
+      active = await this.deletePods(key, podRef, current, active, active.length, true);
+      if (!hasCondition(job, 'Suspended')) {
+        conditions = setJobCondition(conditions, 'Suspended', 'True', 'JobSuspended', 'Job suspended', nowText);
+        void this.ctx.events.event(job, 'Normal', 'Suspended', 'Job suspended');
+      }
+    } else {
+      if (hasCondition(job, 'Suspended')) {
+        conditions = setJobCondition(conditions, 'Suspended', 'False', 'JobResumed', 'Job resumed', nowText);
+        status.startTime = nowText;
+        void this.ctx.events.event(job, 'Normal', 'Resumed', 'Job resumed');
+      }
+      status.startTime ??= nowText;
+      if (spec.activeDeadlineSeconds !== undefined) this.queue.addAfter(key, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - now.getTime() + 10);
+      active = await this.manage(key, podRef, current, active, { indexed, completions, succeeded, completed, failed });
+    }
+
+    status.conditions = conditions;
+    status.active = active.length;
+    status.ready = active.filter(isPodReady).length;
+    status.terminating = pods.filter((p) => p.metadata?.deletionTimestamp && !isTerminal(p) && !freed.has(p.metadata.uid ?? '')).length;
+    status.succeeded ??= 0;
+    status.failed ??= 0;
+    current = await this.writeStatus(jobRef, current, status);
+    if (isFinished(current)) await this.expireAfterTtl(key, jobRef, current);
+  }
+
+  /** Creates missing pods and deletes surplus ones; returns the pods left active. */
+  private async manage(
+    key: string,
+    podRef: ResourceRef,
+    job: Job,
+    active: PodLike[],
+    s: { indexed: boolean; completions: number | null; succeeded: number; completed: Set<number>; failed: number },
+  ): Promise<PodLike[]> {
+    const parallelism = job.spec?.parallelism ?? 1;
+    let want: number;
+    if (s.indexed) want = Math.min(parallelism, (s.completions ?? 0) - s.completed.size);
+    else if (s.completions === null) want = s.succeeded > 0 ? 0 : parallelism;
+    else want = Math.min(parallelism, s.completions - s.succeeded);
+    want = Math.max(0, want);
+
+    if (s.indexed) {
+      // A finished index, an index out of range, or a second pod of an index is surplus.
+      const seen = new Set<number>();
+      const surplus: PodLike[] = [];
+      for (const pod of [...active].sort((a, b) => podRank(b, a))) {
+        const i = podIndex(pod);
+        if (i === undefined || i >= (s.completions ?? 0) || s.completed.has(i) || seen.has(i)) surplus.push(pod);
+        else seen.add(i);
+      }
+      if (surplus.length > 0) active = await this.deleteThese(key, podRef, job, active, surplus);
+    }
+    if (active.length > want) return this.deletePods(key, podRef, job, active, active.length - want, true);
+    if (active.length >= want || !this.satisfied(key)) return active;
+
+    const failures = s.failed;
+    const since = this.lastFailure.get(key);
+    if (failures > 0 && since !== undefined) {
+      const delay = Math.min(MAX_BACKOFF_MS, this.podBackoffMs * 2 ** Math.max(0, failures - 1));
+      const wait = since + delay - this.ctx.now().getTime();
+      if (wait > 0) {
+        this.queue.addAfter(key, wait);
+        return active;
+      }
+    }
+    let indexes: (number | undefined)[];
+    if (s.indexed) {
+      const running = new Set(active.map(podIndex));
+      indexes = [];
+      for (let i = 0; i < (s.completions ?? 0) && indexes.length < want - active.length; i++) if (!s.completed.has(i) && !running.has(i)) indexes.push(i);
+    } else indexes = Array.from({ length: want - active.length }, () => undefined);
+    await this.createPods(key, podRef, job, indexes);
+    return active;
+  }
+
+  private podFor(job: Job, index: number | undefined): PodLike {
+    const name = job.metadata?.name ?? '';
+    const tpl = job.spec?.template ?? {};
+    const spec = structuredClone(tpl.spec ?? {});
+    const labels: Record<string, string> = { ...tpl.metadata?.labels };
+    const annotations: Record<string, string> = { ...tpl.metadata?.annotations };
+    if (index !== undefined) {
+      labels[COMPLETION_INDEX] = String(index);
+      annotations[COMPLETION_INDEX] = String(index);
+      spec['hostname'] ??= `${name}-${index}`;
+      // Every container learns its index as upstream exposes it.
+      for (const field of ['containers', 'initContainers']) {
+        for (const c of (spec[field] as { env?: unknown[] }[] | undefined) ?? []) {
+          c.env = [...(c.env ?? []), { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } }];
+        }
+      }
+    }
+    const owner: OwnerReference = { apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: index !== undefined ? `${name}-${index}-` : `${name}-`,
+        namespace: job.metadata?.namespace ?? '',
+        labels,
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+        finalizers: [TRACKING_FINALIZER],
+        ownerReferences: [owner],
+      },
+      spec,
+    };
+  }
+
+  private async createPods(key: string, podRef: ResourceRef, job: Job, indexes: (number | undefined)[]): Promise<void> {
+    const e: Expectation = { adds: indexes.length, deletes: new Set(), at: Date.now() };
+    this.expectations.set(key, e);
+    // Slow start, as upstream: batches of 1, 2, 4, ... stopping at the first failure.
+    let next = 0;
+    for (let batch = 1; next < indexes.length; batch *= 2) {
+      const chunk = indexes.slice(next, next + batch);
+      next += chunk.length;
+      const results = await Promise.allSettled(chunk.map((i) => this.ctx.client.create<PodLike>(podRef, this.podFor(job, i))));
+      for (const r of results) if (r.status === 'fulfilled') void this.ctx.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length > 0) {
+        e.adds -= failed.length + (indexes.length - next);
+        const message = failed[0]?.reason instanceof Error ? failed[0].reason.message : String(failed[0]?.reason);
+        void this.ctx.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${message}`);
+        throw new Error(`creating pods of job ${key}: ${message}`, { cause: failed[0]?.reason });
+      }
+    }
+  }
+
+  /** Deletes the `count` pods upstream would pick first; returns the pods left active. */
+  private deletePods(key: string, podRef: ResourceRef, job: Job, active: PodLike[], count: number, notFailures = false): Promise<PodLike[]> {
+    if (count <= 0) return Promise.resolve(active);
+    return this.deleteThese(key, podRef, job, active, [...active].sort(podRank).slice(0, count), notFailures);
+  }
+
+  private async deleteThese(key: string, podRef: ResourceRef, job: Job, active: PodLike[], victims: PodLike[], notFailures = true): Promise<PodLike[]> {
+    const e = this.expectations.get(key) ?? { adds: 0, deletes: new Set<string>(), at: Date.now() };
+    this.expectations.set(key, e);
+    for (const p of victims) {
+      e.deletes.add(p.metadata?.uid ?? '');
+      if (notFailures) this.deletedByUs.add(p.metadata?.uid ?? '');
+    }
+    await Promise.all(victims.map(async (pod) => {
+      try {
+        await this.ctx.client.delete(podRef, pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } });
+        void this.ctx.events.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
+      } catch (err) {
+        e.deletes.delete(pod.metadata?.uid ?? '');
+        if (!isNotFound(err)) throw err;
+      }
+    }));
+    const gone = new Set(victims);
+    return active.filter((p) => !gone.has(p));
+  }
+
+  private async removeFinalizer(podRef: ResourceRef, pod: PodLike): Promise<void> {
+    const finalizers = (pod.metadata?.finalizers ?? []).filter((f) => f !== TRACKING_FINALIZER);
+    try {
+      await this.ctx.client.patch(podRef, pod.metadata?.name ?? '', 'merge', { metadata: { finalizers: orNull(finalizers), uid: pod.metadata?.uid } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    this.deletedByUs.delete(pod.metadata?.uid ?? '');
+  }
+
+  private async writeStatus(jobRef: ResourceRef, job: Job, status: JobStatus): Promise<Job> {
+    const clean: JobStatus = { ...status };
+    const u = clean.uncountedTerminatedPods;
+    if (u && !u.succeeded?.length && !u.failed?.length) clean.uncountedTerminatedPods = {};
+    if (!clean.completedIndexes) delete clean.completedIndexes;
+    if (!clean.conditions?.length) delete clean.conditions;
+    if (JSON.stringify(sortKeys(clean)) === JSON.stringify(sortKeys(job.status ?? {}))) return job;
+    try {
+      return await this.ctx.client.update<Job>(jobRef, { ...job, status: clean }, { subresource: 'status' });
+    } catch (err) {
+      if (isNotFound(err)) return job;
+      throw err;
+    }
+  }
+
+  /** ttlSecondsAfterFinished: delete the job (and, in the foreground, its pods) once it expires. */
+  private async expireAfterTtl(key: string, jobRef: ResourceRef, job: Job): Promise<void> {
+    const ttl = job.spec?.ttlSecondsAfterFinished;
+    if (ttl === undefined || ttl === null || job.metadata?.deletionTimestamp) return;
+    const finished = finishTime(job);
+    if (finished === undefined) return;
+    const wait = finished + ttl * 1000 - this.ctx.now().getTime();
+    if (wait > 0) {
+      this.queue.addAfter(key, wait + 10);
+      return;
+    }
+    try {
+      await this.ctx.client.delete(jobRef, job.metadata?.name ?? '', { propagationPolicy: 'Foreground', preconditions: { uid: job.metadata?.uid ?? '' } });
+      this.ctx.log.info({ job: key }, 'deleted finished job after ttlSecondsAfterFinished');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]));
+  }
+  return value;
+}
