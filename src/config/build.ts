@@ -14,6 +14,7 @@ import { Secret } from './secret.js';
 import { configFilesFor, readConfigFiles, readEnvironment, type RawSettings, type RawValue } from './sources.js';
 import {
   DISABLEABLE,
+  type AgentConfig,
   type ClusterConfig,
   type ComponentsConfig,
   type Config,
@@ -84,6 +85,7 @@ export function buildConfig(input: BuildInput): Config {
     kubeconfig: kubeconfig(v, input.role, input.home),
     datastore: datastore(v, input.role),
     components: components(v, input.role),
+    agent: agent(v),
   };
 }
 
@@ -224,6 +226,23 @@ function datastore(v: Values, role: Role): DatastoreConfig {
     certFile: v.string('datastore-certfile'),
     keyFile: v.string('datastore-keyfile'),
     etcdListenAddress: listen,
+  };
+}
+
+function agent(v: Values): AgentConfig {
+  const nodeIPs = v.list('node-ip');
+  for (const ip of nodeIPs) if (isIP(ip) === 0) v.fail('node-ip', `"${ip}" is not an IP address`);
+  for (const label of v.list('node-label')) if (!/^[^=]+=.*$/.test(label)) v.fail('node-label', `"${label}" is not key=value`);
+  for (const taint of v.list('node-taint')) {
+    if (!/^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/.test(taint)) v.fail('node-taint', `"${taint}" is not key=value:Effect (Effect: NoSchedule, PreferNoSchedule or NoExecute)`);
+  }
+  const endpoint = v.string('container-runtime-endpoint');
+  return {
+    nodeLabels: v.list('node-label'),
+    nodeTaints: v.list('node-taint'),
+    nodeIPs,
+    containerRuntimeEndpoint: endpoint?.replace(/^unix:\/\//, ''),
+    privateRegistry: v.string('private-registry'),
   };
 }
 

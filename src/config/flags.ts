@@ -131,8 +131,8 @@ export const FLAGS: readonly FlagSpec[] = [
   // agent/node
   { name: 'node-name', kind: 'string', roles: SA, env: 'K3S_NODE_NAME', description: 'Node name (default: the hostname)', supported: true, group: 'agent/node' },
   { name: 'with-node-id', kind: 'bool', roles: SA, default: false, description: 'Append id to node name', supported: false, group: 'agent/node' },
-  { name: 'node-label', kind: 'list', roles: SA, default: [], description: 'Registering and starting kubelet with set of labels', supported: false, group: 'agent/node' },
-  { name: 'node-taint', kind: 'list', roles: SA, default: [], description: 'Registering kubelet with set of taints', supported: false, group: 'agent/node' },
+  { name: 'node-label', kind: 'list', roles: SA, default: [], description: 'Registering and starting kubelet with set of labels', supported: true, group: 'agent/node' },
+  { name: 'node-taint', kind: 'list', roles: SA, default: [], description: 'Registering kubelet with set of taints', supported: true, group: 'agent/node' },
   { name: 'image-credential-provider-bin-dir', kind: 'string', roles: SA, description: 'The path to the directory where credential provider plugin binaries are located', supported: false, group: 'agent/node' },
   { name: 'image-credential-provider-config', kind: 'string', roles: SA, description: 'The path to the credential provider plugin config file', supported: false, group: 'agent/node' },
   { name: 'selinux', kind: 'bool', roles: SA, env: 'K3S_SELINUX', default: false, description: 'Enable SELinux in containerd', supported: false, group: 'agent/node' },
@@ -141,7 +141,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'kubelet-arg', kind: 'list', roles: SA, default: [], description: 'Customized flag for kubelet process', supported: false, group: 'agent/node' },
 
   // agent/runtime
-  { name: 'container-runtime-endpoint', kind: 'string', roles: SA, description: 'Disable embedded containerd and use the CRI socket at the given path', supported: false, group: 'agent/runtime' },
+  { name: 'container-runtime-endpoint', kind: 'string', roles: SA, description: 'Disable embedded containerd and use the CRI socket at the given path', supported: true, group: 'agent/runtime' },
   { name: 'default-runtime', kind: 'string', roles: SA, description: 'Set the default runtime in containerd', supported: false, group: 'agent/runtime' },
   { name: 'pause-image', kind: 'string', roles: SA, default: 'rancher/mirrored-pause:3.6', description: 'Customized pause image for containerd or docker sandbox', supported: false, group: 'agent/runtime' },
   { name: 'snapshotter', kind: 'string', roles: SA, default: 'overlayfs', description: 'Override default containerd snapshotter', supported: false, group: 'agent/runtime' },
@@ -150,7 +150,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'docker', kind: 'bool', roles: SA, default: false, description: '(deprecated upstream) Use cri-dockerd instead of containerd', supported: false, group: 'agent/runtime' },
 
   // agent/networking
-  { name: 'node-ip', short: 'i', kind: 'list', roles: SA, default: [], commaSeparated: true, description: 'IPv4/IPv6 addresses to advertise for node', supported: false, group: 'agent/networking' },
+  { name: 'node-ip', short: 'i', kind: 'list', roles: SA, default: [], commaSeparated: true, description: 'IPv4/IPv6 addresses to advertise for node', supported: true, group: 'agent/networking' },
   { name: 'node-external-ip', kind: 'list', roles: SA, default: [], commaSeparated: true, description: 'IPv4/IPv6 external IP addresses to advertise for node', supported: false, group: 'agent/networking' },
   { name: 'resolv-conf', kind: 'string', roles: SA, env: 'K3S_RESOLV_CONF', description: 'Kubelet resolv.conf file', supported: false, group: 'agent/networking' },
   { name: 'flannel-iface', kind: 'string', roles: SA, description: 'Override default flannel interface', supported: false, group: 'agent/networking' },

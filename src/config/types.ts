@@ -25,6 +25,21 @@ export interface Config {
   readonly kubeconfig: KubeconfigConfig;
   readonly datastore: DatastoreConfig;
   readonly components: ComponentsConfig;
+  readonly agent: AgentConfig;
+}
+
+/** Node agent settings (kubelet and its container runtime). */
+export interface AgentConfig {
+  /** --node-label key=value, in order. */
+  readonly nodeLabels: readonly string[];
+  /** --node-taint key=value:Effect, in order. */
+  readonly nodeTaints: readonly string[];
+  /** --node-ip; empty means the first non-loopback IPv4 address. */
+  readonly nodeIPs: readonly string[];
+  /** --container-runtime-endpoint: use this CRI socket instead of starting containerd. */
+  readonly containerRuntimeEndpoint: string | undefined;
+  /** The private registry file (registries.yaml); read when the runtime supports it. */
+  readonly privateRegistry: string | undefined;
 }
 
 export interface ListenerConfig {

@@ -1,0 +1,177 @@
+/**
+ * The node agent as one Runnable: the built-in images, containerd (or an existing CRI runtime
+ * from --container-runtime-endpoint), airgap image import, Node registration with its pod
+ * CIDR and CNI config, the node lease and status loops, and the pod workers. start() resolves
+ * once pods are being synced; the node turns Ready when the runtime reports its network ready.
+ */
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { ApiClient } from '../client/index.js';
+import { EventRecorder } from '../client/index.js';
+import type { Config } from '../config/index.js';
+import { logger } from '../log/index.js';
+import type { Runnable } from '../supervisor/runnable.js';
+import { GIT_VERSION } from '../version.js';
+import { writeConflist } from './cni/conflist.js';
+import { Containerd, containerdPaths, hasCapSysResource } from './containerd/index.js';
+import { CriClient } from './cri/index.js';
+import { ensureBuiltinImages, PAUSE_IMAGE } from './images/builtin.js';
+import { ImageImporter } from './images/importer.js';
+import { defaultNodeIP, machineInfo } from './node/machine.js';
+import { NodeManager } from './node/node-manager.js';
+import { parseLabel, parseTaint } from './node/node-object.js';
+import { PodManager } from './pods/manager.js';
+import { PodSync } from './pods/sync.js';
+
+const log = logger('agent');
+
+export const DEFAULT_DATA_DIR = '/var/lib/rancher/k3s';
+
+export interface AgentOptions {
+  /** The API: loopback in `k3s server`, HTTPS for a remote agent. */
+  readonly client: ApiClient;
+  /** Servers label their node as control-plane. */
+  readonly controlPlane: boolean;
+  /** CNI bridge name (default cni0); tests running several nodes on one host give each its own. */
+  readonly bridge?: string;
+  /** When the process started, for the "node is Ready" timing log. */
+  readonly startedAt?: number;
+}
+
+export class Agent implements Runnable {
+  readonly name = 'agent';
+  #containerd: Containerd | undefined;
+  #cri: CriClient | undefined;
+  #stopped: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: Config,
+    private readonly options: AgentOptions,
+  ) {}
+
+  /** The CRI socket in use (valid after start). */
+  get criSocket(): string | undefined {
+    return this.#cri?.endpoint;
+  }
+
+  get containerd(): Containerd | undefined {
+    return this.#containerd;
+  }
+
+  async start(outer: AbortSignal): Promise<void> {
+    // A start that fails half way must not leave containerd running: stop what was started.
+    const inner = new AbortController();
+    const forward = (): void => inner.abort(outer.reason);
+    if (outer.aborted) forward();
+    else outer.addEventListener('abort', forward, { once: true });
+    try {
+      await this.#start(inner.signal);
+    } catch (err) {
+      inner.abort(err);
+      await this.#containerd?.stopped();
+      this.#cri?.close();
+      throw err;
+    }
+  }
+
+  async #start(signal: AbortSignal): Promise<void> {
+    const { config } = this;
+    const t0 = performance.now();
+    const agentDir = join(config.dataDir, 'agent');
+    const imagesDir = join(agentDir, 'images');
+    const paths = containerdPaths(config.dataDir, { rootless: config.rootless, defaultDataDir: config.dataDir === DEFAULT_DATA_DIR });
+    const external = config.agent.containerRuntimeEndpoint;
+    const tasks: Promise<unknown>[] = [];
+    let socket: string;
+    if (external) {
+      socket = external;
+    } else {
+      ensureBuiltinImages(imagesDir);
+      this.#containerd = new Containerd({ paths, sandboxImage: PAUSE_IMAGE, snapshotter: 'overlayfs', rootless: config.rootless, restrictOomScoreAdj: !hasCapSysResource() });
+      await this.#containerd.start(signal);
+      tasks.push(this.#containerd.stopped());
+      socket = paths.socket;
+    }
+    const cri = new CriClient(socket);
+    this.#cri = cri;
+    const version = await cri.version(10_000);
+    const runtimeVersion = `${version.runtimeName}://${version.runtimeVersion}`;
+    if (!external) await new ImageImporter(imagesDir, socket).start(signal);
+
+    const machine = machineInfo(config.dataDir);
+    const nodeIP = config.agent.nodeIPs[0] ?? defaultNodeIP();
+    const nodes = new NodeManager(
+      this.options.client,
+      cri,
+      {
+        name: config.nodeName,
+        controlPlane: this.options.controlPlane,
+        labels: Object.fromEntries(config.agent.nodeLabels.map(parseLabel)),
+        taints: config.agent.nodeTaints.map(parseTaint),
+        nodeIP,
+        hostname: osHostname(),
+        kubeletVersion: GIT_VERSION,
+        kubeletPort: 10250,
+      },
+      machine,
+      runtimeVersion,
+      config.cluster.clusterCidrs[0] ?? '10.42.0.0/16',
+    );
+    const podCidr = await nodes.register();
+    writeConflist(paths.cniConfDir, {
+      podCidr,
+      bridge: this.options.bridge ?? 'cni0',
+      mtu: config.rootless ? config.rootlessSettings.mtu : 1500,
+      ipamDataDir: join(paths.state, '..', 'cni', 'networks'),
+    });
+    await cri.updatePodCidr(podCidr).catch((err: unknown) => log.debug({ err }, 'UpdateRuntimeConfig failed (harmless)'));
+
+    const events = new EventRecorder(this.options.client, { component: 'kubelet', host: config.nodeName }, (err) => log.debug({ err }, 'recording an event failed'));
+    // The sync loop asks the manager (built next, around it) to requeue pods.
+    const holder: { pods?: PodManager } = {};
+    const sync = new PodSync(
+      cri,
+      this.options.client,
+      events,
+      {
+        nodeName: config.nodeName,
+        nodeIP,
+        podsDir: join(agentDir, 'kubelet', 'pods'),
+        sandbox: {
+          clusterDns: config.cluster.clusterDns,
+          clusterDomain: config.cluster.clusterDomain,
+          podLogsDir: config.dataDir === DEFAULT_DATA_DIR && !config.rootless ? '/var/log/pods' : join(agentDir, 'logs', 'pods'),
+          resolvConf: '/etc/resolv.conf',
+        },
+        rootless: config.rootless,
+        machine: { cpus: machine.cpus, memoryBytes: machine.memoryKi * 1024 },
+      },
+      (key, ms) => holder.pods?.requeue(key, ms),
+    );
+    const pods = new PodManager(this.options.client, cri, sync, config.nodeName);
+    holder.pods = pods;
+    await pods.start(signal);
+    tasks.push(pods.stopped(), nodes.run(signal));
+    void this.#reportReadySoon(nodes, signal, t0);
+    log.info({ node: config.nodeName, podCIDR: podCidr, nodeIP, runtime: runtimeVersion, ms: Math.round(performance.now() - t0) }, 'agent started');
+    this.#stopped = Promise.allSettled(tasks).then(() => cri.close());
+  }
+
+  /** containerd picks up the CNI config asynchronously: report Ready as soon as it has. */
+  async #reportReadySoon(nodes: NodeManager, signal: AbortSignal, t0: number): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!signal.aborted && Date.now() < deadline) {
+      if ((await nodes.runtimeProblem()) === undefined) {
+        await nodes.reportStatus().catch((err: unknown) => log.warn({ err }, 'reporting node status failed'));
+        log.info({ agentMs: Math.round(performance.now() - t0), sinceProcessStartMs: Math.round(performance.now()) }, 'node is Ready');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  stopped(): Promise<void> {
+    return this.#stopped;
+  }
+}

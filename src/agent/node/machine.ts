@@ -1,0 +1,60 @@
+/**
+ * Facts about this machine a Node reports: CPUs, memory, the data dir's disk, kernel and OS,
+ * machine and boot IDs, and the address to advertise.
+ */
+import { readFileSync, statfsSync } from 'node:fs';
+import { arch, availableParallelism, networkInterfaces, release } from 'node:os';
+
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly memoryKi: number;
+  readonly ephemeralStorageKi: number;
+  readonly kernelVersion: string;
+  readonly osImage: string;
+  readonly machineID: string;
+  readonly bootID: string;
+  readonly architecture: string;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export function machineInfo(dataDir: string): MachineInfo {
+  const memKb = /MemTotal:\s+(\d+) kB/.exec(readText('/proc/meminfo'))?.[1];
+  let storageKi = 0;
+  try {
+    const fs = statfsSync(dataDir);
+    storageKi = Math.floor((fs.blocks * fs.bsize) / 1024);
+  } catch {
+    storageKi = 0;
+  }
+  const osRelease = readText('/etc/os-release');
+  const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? 'Linux';
+  return {
+    cpus: availableParallelism(),
+    memoryKi: memKb ? Number(memKb) : 0,
+    ephemeralStorageKi: storageKi,
+    kernelVersion: release(),
+    osImage: pretty,
+    machineID: readText('/etc/machine-id'),
+    bootID: readText('/proc/sys/kernel/random/boot_id'),
+    architecture: ({ x64: 'amd64', arm64: 'arm64', arm: 'arm' } as Record<string, string>)[arch()] ?? arch(),
+  };
+}
+
+/** The first non-loopback IPv4 address (what upstream picks from the default route's interface). */
+export function defaultNodeIP(): string {
+  const interfaces = networkInterfaces();
+  // Bridges the agent itself creates must not become the node's address on a restart.
+  const skip = /^(cni|flannel|veth|docker|br-)/;
+  for (const [name, addresses] of Object.entries(interfaces)) {
+    if (skip.test(name)) continue;
+    for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  return '127.0.0.1';
+}

@@ -1,0 +1,91 @@
+/**
+ * The pod workers: an informer on this node's pods (fieldSelector spec.nodeName), a work queue
+ * keyed "namespace/name" (one worker per pod at a time), and a relist of the runtime every
+ * second (upstream's PLEG) that queues pods whose containers changed state, so exits and
+ * crashes are noticed without the API. Sandboxes whose pod is gone are found the same way.
+ */
+import { Informer, objectKey, WorkQueue, type ApiClient } from '../../client/index.js';
+import { logger } from '../../log/index.js';
+import type { CriClient } from '../cri/index.js';
+import { sleep } from '../sleep.js';
+import { MANAGED_BY, podKeyOf } from './labels.js';
+import type { Pod } from './pod-types.js';
+import type { PodSync } from './sync.js';
+
+const log = logger('kubelet');
+const RELIST_MS = 1000;
+const RESYNC_MS = 30_000;
+const WORKERS = 8;
+
+export class PodManager {
+  readonly informer: Informer<Pod>;
+  readonly queue = new WorkQueue({ baseMs: 500, maxMs: 30_000 });
+  #states = new Map<string, string>();
+  #stopped: Promise<void> = Promise.resolve();
+
+  constructor(
+    client: ApiClient,
+    private readonly cri: CriClient,
+    private readonly sync: PodSync,
+    nodeName: string,
+  ) {
+    this.informer = new Informer<Pod>(client, { group: '', version: 'v1', resource: 'pods' }, {
+      fieldSelector: `spec.nodeName=${nodeName}`,
+      onError: (err) => log.warn({ err }, 'watching pods failed; retrying'),
+    });
+    const enqueue = (pod: Pod): void => this.queue.add(objectKey(pod));
+    this.informer.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
+  }
+
+  requeue(key: string, ms: number): void {
+    this.queue.addAfter(key, ms);
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    await this.informer.start(signal);
+    await this.informer.waitForSync();
+    const workers = this.queue.run(WORKERS, (key) => this.sync.sync(key, this.informer.get(key)), signal, (key, err) => log.warn({ pod: key, err: (err as Error).message }, 'syncing pod failed; will retry'));
+    const relist = this.#relistLoop(signal);
+    this.#stopped = Promise.all([workers, relist, this.informer.stopped()]).then(() => undefined);
+  }
+
+  stopped(): Promise<void> {
+    return this.#stopped;
+  }
+
+  /** One relist: queue pods whose runtime state changed, and pods (gone or not) that own sandboxes. */
+  async relist(): Promise<void> {
+    const [containers, sandboxes] = await Promise.all([this.cri.listContainers({ labelSelector: { [MANAGED_BY]: 'true' } }), this.cri.listPodSandbox({ labelSelector: { [MANAGED_BY]: 'true' } })]);
+    const next = new Map<string, string>();
+    for (const c of containers) next.set(c.id, `${c.state}|${podKeyOf(c.labels) ?? ''}`);
+    for (const s of sandboxes) next.set(s.id, `${s.state}|${podKeyOf(s.labels) ?? ''}`);
+    for (const [id, state] of next) {
+      if (this.#states.get(id) !== state) {
+        const key = state.slice(state.indexOf('|') + 1);
+        if (key) this.queue.add(key);
+      }
+    }
+    // Sandboxes of pods this node no longer has: their worker removes them.
+    for (const s of sandboxes) {
+      const key = podKeyOf(s.labels);
+      if (key && !this.informer.get(key)) this.queue.add(key);
+    }
+    this.#states = next;
+  }
+
+  async #relistLoop(signal: AbortSignal): Promise<void> {
+    let lastResync = Date.now();
+    while (!signal.aborted) {
+      try {
+        await this.relist();
+      } catch (err) {
+        if (!signal.aborted) log.warn({ err: (err as Error).message }, 'relisting the runtime failed');
+      }
+      if (Date.now() - lastResync > RESYNC_MS) {
+        lastResync = Date.now();
+        for (const pod of this.informer.list()) this.queue.add(objectKey(pod));
+      }
+      await sleep(RELIST_MS, signal);
+    }
+  }
+}

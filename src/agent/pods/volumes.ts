@@ -1,0 +1,150 @@
+/**
+ * Pod volumes on the node: each volume becomes a directory under the pod's dir
+ * (<pods-dir>/<uid>/volumes/<plugin>/<name>, upstream's layout) that containers bind-mount.
+ * ConfigMap and Secret contents are written atomically (a new timestamped dir, then the
+ * ..data symlink swapped, as upstream's atomic writer) so updates never show half a set of
+ * files. emptyDir medium Memory is a plain directory here (no tmpfs mount without privileges).
+ */
+import { chmodSync, existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DataLookup } from './env.js';
+import type { ContainerSpec, KeyToPath, Pod } from './pod-types.js';
+import type { Mount } from '../cri/index.js';
+
+export class VolumeError extends Error {
+  override readonly name = 'VolumeError';
+  constructor(
+    readonly volume: string,
+    message: string,
+  ) {
+    super(`MountVolume.SetUp failed for volume "${volume}" : ${message}`);
+  }
+}
+
+export function podDir(podsDir: string, uid: string): string {
+  return join(podsDir, uid);
+}
+
+/** Writes `files` (relative path -> content) as the volume's visible contents, atomically. */
+function atomicWrite(dir: string, files: ReadonlyMap<string, { data: string; mode: number }>): void {
+  mkdirSync(dir, { recursive: true });
+  const stamp = `..${new Date().toISOString().replace(/[:.]/g, '_')}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+  const staging = join(dir, stamp);
+  mkdirSync(staging, { recursive: true });
+  for (const [path, file] of files) {
+    const target = join(staging, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.data);
+    chmodSync(target, file.mode);
+  }
+  const dataLink = join(dir, '..data');
+  let previous: string | undefined;
+  try {
+    previous = readlinkSync(dataLink);
+  } catch {
+    previous = undefined;
+  }
+  const tmpLink = join(dir, '..data_tmp');
+  rmSync(tmpLink, { force: true });
+  symlinkSync(stamp, tmpLink);
+  renameSync(tmpLink, dataLink);
+  // Top-level entries point through ..data so one rename switches them all.
+  for (const path of files.keys()) {
+    const top = path.split('/')[0]!;
+    const link = join(dir, top);
+    if (!existsSync(link)) symlinkSync(join('..data', top), link);
+  }
+  if (previous && previous !== stamp) rmSync(join(dir, previous), { recursive: true, force: true });
+}
+
+function projectedFiles(data: Record<string, string>, items: KeyToPath[] | undefined, defaultMode: number, what: string, volume: string): Map<string, { data: string; mode: number }> {
+  const files = new Map<string, { data: string; mode: number }>();
+  if (items && items.length > 0) {
+    for (const item of items) {
+      const value = data[item.key];
+      if (value === undefined) throw new VolumeError(volume, `configuration key "${item.key}" not found in ${what}`);
+      files.set(item.path, { data: value, mode: item.mode ?? defaultMode });
+    }
+  } else {
+    for (const [key, value] of Object.entries(data)) files.set(key, { data: value, mode: defaultMode });
+  }
+  return files;
+}
+
+/**
+ * Sets up every volume of `pod` under its pod dir; returns volume name -> host path. Safe to
+ * call again (ConfigMap/Secret contents are refreshed).
+ */
+export async function setUpVolumes(pod: Pod, dir: string, lookup: DataLookup): Promise<Map<string, string>> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const paths = new Map<string, string>();
+  for (const volume of pod.spec.volumes ?? []) {
+    if (volume.emptyDir) {
+      const path = join(dir, 'volumes', 'kubernetes.io~empty-dir', volume.name);
+      mkdirSync(path, { recursive: true, mode: 0o777 });
+      chmodSync(path, 0o777);
+      paths.set(volume.name, path);
+    } else if (volume.configMap || volume.secret) {
+      const isConfigMap = !!volume.configMap;
+      const name = volume.configMap ? volume.configMap.name : volume.secret!.secretName;
+      const optional = (volume.configMap ?? volume.secret)!.optional ?? false;
+      const data = await lookup(isConfigMap ? 'configmap' : 'secret', namespace, name);
+      if (!data && !optional) throw new VolumeError(volume.name, `${isConfigMap ? 'configmap' : 'secret'} "${name}" not found`);
+      const spec = (volume.configMap ?? volume.secret)!;
+      const path = join(dir, 'volumes', isConfigMap ? 'kubernetes.io~configmap' : 'kubernetes.io~secret', volume.name);
+      atomicWrite(path, projectedFiles(data ?? {}, spec.items, spec.defaultMode ?? 0o644, `${isConfigMap ? 'ConfigMap' : 'Secret'} ${namespace}/${name}`, volume.name));
+      paths.set(volume.name, path);
+    } else if (volume.hostPath) {
+      const type = volume.hostPath.type ?? '';
+      if (type === 'DirectoryOrCreate' && !existsSync(volume.hostPath.path)) mkdirSync(volume.hostPath.path, { recursive: true });
+      if (type === 'Directory' && !existsSync(volume.hostPath.path)) throw new VolumeError(volume.name, `hostPath type check failed: ${volume.hostPath.path} is not a directory`);
+      paths.set(volume.name, volume.hostPath.path);
+    } else {
+      const kind = Object.keys(volume).find((k) => k !== 'name') ?? 'unknown';
+      throw new VolumeError(volume.name, `volume type ${kind} is not supported by this k3s yet (supported: emptyDir, configMap, secret, hostPath)`);
+    }
+  }
+  return paths;
+}
+
+/** The /etc/hosts the kubelet manages for a pod (not for hostNetwork pods). */
+export function writeEtcHosts(dir: string, podIP: string, hostname: string): string {
+  const path = join(dir, 'etc-hosts');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path,
+    `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n${podIP ? `${podIP}\t${hostname}\n` : ''}`,
+  );
+  return path;
+}
+
+/** The CRI mounts of one container: its volumeMounts, /etc/hosts and its termination log. */
+export function containerMounts(container: ContainerSpec, volumes: ReadonlyMap<string, string>, dir: string, etcHosts: string | undefined): Mount[] {
+  const mounts: Mount[] = [];
+  for (const vm of container.volumeMounts ?? []) {
+    const base = volumes.get(vm.name);
+    if (!base) throw new VolumeError(vm.name, `container ${container.name} mounts volume "${vm.name}", which the pod does not declare`);
+    let hostPath = base;
+    if (vm.subPath) {
+      hostPath = join(base, vm.subPath);
+      if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true });
+    }
+    mounts.push({ containerPath: vm.mountPath, hostPath, readonly: vm.readOnly ?? false });
+  }
+  if (etcHosts && !mounts.some((m) => m.containerPath === '/etc/hosts')) mounts.push({ containerPath: '/etc/hosts', hostPath: etcHosts, readonly: false });
+  const terminationPath = container.terminationMessagePath ?? '/dev/termination-log';
+  const logFile = terminationLogPath(dir, container.name);
+  mkdirSync(dirname(logFile), { recursive: true });
+  if (!existsSync(logFile)) writeFileSync(logFile, '', { mode: 0o666 });
+  chmodSync(logFile, 0o666);
+  mounts.push({ containerPath: terminationPath, hostPath: logFile, readonly: false });
+  return mounts;
+}
+
+export function terminationLogPath(dir: string, containerName: string): string {
+  return join(dir, 'containers', containerName, 'termination-log');
+}
+
+export function removePodDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,143 @@
+/**
+ * The agent against a real API server (SQLite) and a real containerd + runc + CNI, as root:
+ * the node registers and turns Ready, pods with spec.nodeName run busybox, crash into
+ * CrashLoopBackOff, fail to pull into ErrImagePull/ImagePullBackOff, and stop on delete.
+ */
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Agent, CriClient } from '../../../src/agent/index.js';
+import type { KubeObject } from '../../../src/api/types.js';
+import type { ApiClient } from '../../../src/client/index.js';
+import { buildConfig, type RawSettings } from '../../../src/config/index.js';
+import { tempDir, waitFor } from '../../helpers/index.js';
+import { startHarness } from '../apiserver/harness.js';
+import { cleanUpRuntime } from './runtime-cleanup.js';
+
+const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
+const NODES = { group: '', version: 'v1', resource: 'nodes' } as const;
+const BUSYBOX = 'docker.io/library/busybox:1.35.0';
+const canRun = process.getuid?.() === 0;
+
+function pod(name: string, nodeName: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName, terminationGracePeriodSeconds: 5, containers: [{ name: 'main', image: BUSYBOX, ...container }], ...spec } } as KubeObject;
+}
+
+interface PodView {
+  status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; restartCount: number; state: { waiting?: { reason?: string; message?: string }; running?: unknown; terminated?: { exitCode: number } } }[]; initContainerStatuses?: { state: { terminated?: { exitCode: number } } }[] };
+}
+
+test('agent as root: node Ready, pods run, crash, fail to pull and stop on delete', { skip: !canRun && 'needs root for containerd', timeout: 240_000 }, async (t) => {
+  // node:test runs after-hooks in registration order: the runtime must be cleaned up (through
+  // containerd, while its data dir exists) before the API server and temp dirs go away.
+  let cleanup: () => Promise<void> = async () => {};
+  t.after(() => cleanup());
+  const harness = await startHarness(t);
+  const client: ApiClient = harness.server.loopback();
+  const dir = tempDir(t, 'k3s-agent-');
+  const nodeName = `agent-it-${process.pid}`;
+  const bridge = `k3sit${process.pid % 100000}`;
+  const cli: RawSettings = new Map(
+    Object.entries({ 'data-dir': join(dir, 'data'), 'node-name': nodeName, 'cluster-cidr': ['10.211.0.0/16'], 'node-label': ['tier=test'], 'node-taint': [] } as Record<string, string | string[]>).map(([k, v]) => [k, { value: v, append: false, origin: `flag --${k}` }]),
+  );
+  const config = buildConfig({ role: 'server', cli, env: {}, uid: 0, home: dir, hostname: hostname() });
+  const agent = new Agent(config, { client, controlPlane: true, bridge });
+  const controller = new AbortController();
+  const started = Date.now();
+  cleanup = async () => {
+    controller.abort();
+    await agent.stopped();
+  };
+  await agent.start(controller.signal);
+  cleanup = async () => {
+    await cleanUpRuntime(agent.criSocket ?? '', bridge);
+    controller.abort();
+    await agent.stopped();
+  };
+
+  // The node: registered, labelled, with a pod CIDR and Ready once CNI is loaded.
+  const node = await waitFor('node Ready', async () => {
+    const n = await client.get(NODES, nodeName);
+    const ready = (n['status'] as { conditions?: { type: string; status: string }[] }).conditions?.find((c) => c.type === 'Ready');
+    return ready?.status === 'True' ? n : undefined;
+  }, 30_000);
+  const readyMs = Date.now() - started;
+  const labels = node.metadata?.labels ?? {};
+  assert.equal(labels['kubernetes.io/hostname'], nodeName);
+  assert.equal(labels['node-role.kubernetes.io/control-plane'], 'true');
+  assert.equal(labels['tier'], 'test');
+  assert.equal((node['spec'] as { podCIDR?: string }).podCIDR, '10.211.0.0/24');
+  const status = node['status'] as { capacity: Record<string, string>; nodeInfo: Record<string, string> };
+  assert.equal(status.capacity['pods'], '110');
+  assert.match(status.nodeInfo['containerRuntimeVersion']!, /^containerd:\/\//);
+  assert.match(status.nodeInfo['kubeletVersion']!, /^v1\.32\.0\+k3s-ts/);
+  const lease = await waitFor('node lease', () => client.get({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' }, nodeName).catch(() => undefined), 15_000);
+  assert.equal((lease['spec'] as { holderIdentity?: string }).holderIdentity, nodeName);
+
+  // A running pod with env from a ConfigMap, a configMap volume and an init container.
+  await client.create({ group: '', version: 'v1', resource: 'configmaps', namespace: 'default' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { greeting: 'hello' } } as KubeObject);
+  const createdAt = Date.now();
+  await client.create(
+    PODS,
+    pod(
+      'web',
+      nodeName,
+      {
+        command: ['sh', '-c', 'echo "$GREETING from $POD_NAME"; cat /config/greeting; sleep 3600'],
+        env: [
+          { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'settings', key: 'greeting' } } },
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        ],
+        volumeMounts: [{ name: 'config', mountPath: '/config' }],
+      },
+      { volumes: [{ name: 'config', configMap: { name: 'settings' } }], initContainers: [{ name: 'prepare', image: BUSYBOX, command: ['true'] }] },
+    ),
+  );
+  const running = await waitFor('pod web Running and Ready', async () => {
+    const p = (await client.get(PODS, 'web')) as PodView;
+    const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    return p.status?.phase === 'Running' && ready ? p : undefined;
+  }, 60_000);
+  const runMs = Date.now() - createdAt;
+  assert.match(running.status?.podIP ?? '', /^10\.211\.0\.\d+$/);
+  assert.equal(running.status?.initContainerStatuses?.[0]?.state.terminated?.exitCode, 0);
+  assert.equal(running.status?.containerStatuses?.[0]?.ready, true);
+
+  // A container that exits 1 at once goes into CrashLoopBackOff with a growing restart count.
+  await client.create(PODS, pod('crash', nodeName, { command: ['sh', '-c', 'exit 1'] }));
+  const crashing = await waitFor('pod crash in CrashLoopBackOff', async () => {
+    const p = (await client.get(PODS, 'crash')) as PodView;
+    const s = p.status?.containerStatuses?.[0];
+    return s?.state.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
+  }, 60_000);
+  assert.ok(crashing.restartCount >= 1, `restartCount ${crashing.restartCount}`);
+  assert.match(crashing.state.waiting?.message ?? '', /back-off 10s restarting failed container=main/);
+
+  // An image nobody has: ErrImagePull, then ImagePullBackOff.
+  await client.create(PODS, pod('missing', nodeName, { image: '127.0.0.1:9/nothing/here:1.0' }));
+  const reasons = new Set<string>();
+  await waitFor('pod missing in ImagePullBackOff after ErrImagePull', async () => {
+    const p = (await client.get(PODS, 'missing')) as PodView;
+    const reason = p.status?.containerStatuses?.[0]?.state.waiting?.reason;
+    if (reason) reasons.add(reason);
+    return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff');
+  }, 60_000, 50);
+  assert.equal(((await client.get(PODS, 'missing')) as PodView).status?.phase, 'Pending');
+
+  // Delete with a grace period: the container gets SIGTERM, the kubelet finishes the deletion.
+  const deleting = Date.now();
+  await client.delete(PODS, 'web', { gracePeriodSeconds: 5 });
+  await waitFor('pod web gone', async () => client.get(PODS, 'web').then(() => false, () => true), 30_000);
+  const deleteMs = Date.now() - deleting;
+  // Force-deleting the rest leaves nothing behind in the runtime.
+  for (const name of ['crash', 'missing']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
+  const cri = new CriClient(agent.criSocket ?? '');
+  try {
+    await waitFor('no sandboxes left', async () => (await cri.listPodSandbox()).length === 0, 30_000);
+  } finally {
+    cri.close();
+  }
+  t.diagnostic(`node Ready after ${readyMs} ms; pod Running after ${runMs} ms; deleted after ${deleteMs} ms`);
+  assert.ok(deleteMs < 8000, `busybox sh exits on SIGTERM, deletion took ${deleteMs} ms`);
+});
