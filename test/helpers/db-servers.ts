@@ -148,7 +148,7 @@ async function guarded<T>(stack: Stack, start: () => Promise<T>): Promise<T> {
 
 /** PostgreSQL 15 as the `postgres` system user (it refuses to run as root), password auth on TCP. */
 export interface PostgresOptions extends ServerOptions {
-  /** Also accept TLS (ssl=on) with a certificate for 127.0.0.1/localhost from a fresh CA (`tls.caFile`). */
+  /** Also accept TLS with a certificate for 127.0.0.1/localhost from a fresh CA (`tls.caFile`). Postgres and MariaDB. */
   readonly tls?: boolean;
 }
 
@@ -226,7 +226,7 @@ export async function startPostgres(cleanup?: Cleanup, options: PostgresOptions 
 // ---- MariaDB -------------------------------------------------------------------------------
 
 /** MariaDB (mariadbd) as the `mysql` system user, TCP on loopback plus a socket in its temp dir. */
-export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {}): Promise<SqlServer> {
+export async function startMariadb(cleanup?: Cleanup, options: PostgresOptions = {}): Promise<SqlServer> {
   const stack = new Stack();
   return guarded(stack, async () => {
     const dir = makeDir(stack, 'k3s-mysql-', 'mysql');
@@ -236,6 +236,22 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
     await mustRun('mariadb-install-db', 'mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--user=mysql', '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve'], { cwd: dir, timeoutMs: 120_000 });
     const port = options.port ?? (await freePort());
     const durability = options.durable === true ? ['--innodb-flush-log-at-trx-commit=1', '--sync-binlog=1'] : ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0'];
+    // The test user is created by the server itself at start-up (--init-file), before it
+    // accepts connections, so a client dialing early never sees a server without it.
+    const user = 'k3s';
+    const initFile = join(dir, 'init.sql');
+    writeFileSync(initFile, `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${password}';\nGRANT ALL PRIVILEGES ON *.* TO '${user}'@'%';\n`, { mode: 0o600 });
+    chownSync(initFile, Number(execFileSync('id', ['-u', 'mysql']).toString().trim()), 0);
+    let tlsArgs: string[] = [];
+    let caFile: string | undefined;
+    if (options.tls === true) {
+      const certs = await makeTestCerts(dir);
+      const uid = Number(execFileSync('id', ['-u', 'mysql']).toString().trim());
+      const gid = Number(execFileSync('id', ['-g', 'mysql']).toString().trim());
+      for (const f of [certs.serverCert, certs.serverKey, certs.caFile]) chownSync(f, uid, gid);
+      tlsArgs = [`--ssl-ca=${certs.caFile}`, `--ssl-cert=${certs.serverCert}`, `--ssl-key=${certs.serverKey}`];
+      caFile = certs.caFile;
+    }
     const tracked = spawnTracked(stack, '/usr/sbin/mariadbd', [
       '--no-defaults',
       `--datadir=${data}`,
@@ -247,7 +263,9 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
       '--skip-name-resolve',
       '--innodb-buffer-pool-size=64M',
       '--max-connections=300',
+      `--init-file=${initFile}`,
       ...durability,
+      ...tlsArgs,
     ], { cwd: dir });
     const exit = watchExit(tracked, 'mariadbd');
     const mysql = (statement: string, database?: string): Promise<string> =>
@@ -256,8 +274,6 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
       exit.check();
       return existsSync(socket) && (await run('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-e', 'SELECT 1'])).code === 0;
     }, 60_000, 100);
-    const user = 'k3s';
-    await mysql(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'; GRANT ALL PRIVILEGES ON *.* TO '${user}'@'%'; FLUSH PRIVILEGES`);
     return finish<SqlServer>(stack, cleanup, {
       host: '127.0.0.1',
       port,
@@ -271,6 +287,7 @@ export async function startMariadb(cleanup?: Cleanup, options: ServerOptions = {
       },
       endpoint: (database) => `mysql://${user}:${password}@tcp(127.0.0.1:${port})/${database}`,
       socket,
+      ...(caFile !== undefined ? { tls: { caFile } } : {}),
       sql: mysql,
     });
   });

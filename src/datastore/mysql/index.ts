@@ -105,8 +105,10 @@ function sslOptions(tls: ClientTls): SslOptions | undefined {
     case 'require':
       return { ...files, rejectUnauthorized: false };
     case 'verify-ca':
-    case 'verify-full':
       return { ...files, rejectUnauthorized: true };
+    case 'verify-full':
+      // mysql2 checks the host name only when asked (verifyIdentity).
+      return { ...files, rejectUnauthorized: true, verifyIdentity: true };
   }
 }
 

@@ -125,6 +125,37 @@ describe('mysql driver on a real MariaDB', () => {
   });
 });
 
+describe('mysql driver over TLS', () => {
+  let server: SqlServer;
+  let database: string;
+  before(async () => {
+    server = await startMariadb(undefined, { tls: true });
+    database = await server.createDatabase();
+  });
+  after(() => server.stop());
+
+  test('tls=true with --datastore-cafile verifies the server and the connection is encrypted', async (t) => {
+    const endpoint = parseEndpoint(`${server.endpoint(database)}?tls=true`, { caFile: server.tls?.caFile }) as MysqlEndpoint;
+    assert.equal(endpoint.tls.mode, 'verify-full');
+    const backend = openMysql(endpoint, { logger: capture().log });
+    t.after(() => backend.close());
+    await backend.start();
+    await backend.create('/tls/key', text('x'));
+    const pool = createMysqlPool(poolConfig(endpoint));
+    t.after(() => pool.end());
+    const [rows] = await pool.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+    assert.notEqual((rows as { Value: string }[])[0]?.Value ?? '', '', 'a TLS cipher is in use');
+  });
+
+  test('tls=true without the CA fails at once on the untrusted certificate', async (t) => {
+    const backend = openMysql(parseEndpoint(`${server.endpoint(database)}?tls=true`) as MysqlEndpoint, { logger: capture().log, startTimeoutMs: 30_000 });
+    t.after(() => backend.close());
+    const started = Date.now();
+    await assert.rejects(backend.start(), /cannot use the datastore mysql .*certificate/);
+    assert.ok(Date.now() - started < 5000, 'not retried');
+  });
+});
+
 describe('mysql driver start-up', () => {
   test('an unreachable server is retried with spreading delays, then fails naming the server but not the password', async (t) => {
     const port = await freePort();
