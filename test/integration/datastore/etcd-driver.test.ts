@@ -119,6 +119,16 @@ describe('etcd driver on a real etcd', () => {
     await backend.create('/restart/later', text('4'));
   });
 
+  test('with several members listed, a dead first member is skipped for the live one', async (t) => {
+    const dead = await freePort();
+    const endpoint = parseEndpoint(`http://127.0.0.1:${dead},${etcd.endpoint}`) as EtcdEndpoint;
+    const backend = new EtcdBackend(endpoint, { startTimeoutMs: 10_000, requestTimeoutMs: 2000, log: quiet });
+    t.after(() => backend.close());
+    await backend.start();
+    await backend.create('/members/key', text('v'));
+    assert.equal((await etcd.etcdctl(['get', '/members/key', '--print-value-only'])).trim(), 'v');
+  });
+
   test('an unreachable etcd at startup is retried, then fails with an error naming the endpoint', async (t) => {
     const port = await freePort();
     const backend = new EtcdBackend(parseEndpoint(`http://127.0.0.1:${port}`) as EtcdEndpoint, { startTimeoutMs: 1500, requestTimeoutMs: 500, log: quiet });
