@@ -6,9 +6,12 @@
 import { readFileSync } from 'node:fs';
 import type { ApiClient } from '../client/types.js';
 import { DeploymentController } from '../controllers/deployment.js';
+import { EndpointsController } from '../controllers/endpoints.js';
 import { GarbageCollector } from '../controllers/garbage-collector.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { NamespaceController } from '../controllers/namespace.js';
+import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
+import { PodGarbageCollector } from '../controllers/pod-gc.js';
 import { ReplicaSetController } from '../controllers/replicaset.js';
 import { ServiceAccountController } from '../controllers/service-account.js';
 import { Scheduler } from '../scheduler/index.js';
@@ -31,7 +34,20 @@ export class Controllers implements Runnable {
     const client = this.options.client();
     const caPem = readFileSync(this.options.serverCaFile, 'utf8');
     this.managers = [
-      new ControllerManager(client, () => [new NamespaceController(), new ServiceAccountController(caPem), new GarbageCollector(), new DeploymentController(), new ReplicaSetController()], { leaseName: 'kube-controller-manager' }),
+      new ControllerManager(
+        client,
+        () => [
+          new NamespaceController(),
+          new ServiceAccountController(caPem),
+          new GarbageCollector(),
+          new DeploymentController(),
+          new ReplicaSetController(),
+          new EndpointsController(),
+          new NodeLifecycleController(),
+          new PodGarbageCollector(),
+        ],
+        { leaseName: 'kube-controller-manager' },
+      ),
       new ControllerManager(client, () => [new Scheduler()], { leaseName: 'kube-scheduler' }),
     ];
     for (const m of this.managers) await m.start(signal);
