@@ -103,3 +103,23 @@ export async function bootstrapObjects(registry: Registry, catalogue: Catalogue,
   }
   log.debug({ clusterIP, advertise: options.advertiseAddress }, 'default objects in place');
 }
+
+/** Creates each object that does not exist yet (by its apiVersion/kind); existing ones are left alone. */
+export async function ensureObjects(registry: Registry, catalogue: Catalogue, objects: readonly KubeObject[]): Promise<void> {
+  const ctx: WriteContext = { user: LOOPBACK_USER, dryRun: false, fieldManager: 'k3s' };
+  for (const object of objects) {
+    const [group, version] = (object.apiVersion ?? '').includes('/') ? (object.apiVersion ?? '').split('/') : ['', object.apiVersion ?? ''];
+    const info = catalogue.byKind({ group: group ?? '', version: version ?? '', kind: object.kind ?? '' });
+    if (!info) throw new Error(`internal: no resource serves ${object.apiVersion ?? ''} ${object.kind ?? ''}`);
+    const namespace = object.metadata?.namespace ?? '';
+    const rules = object['rules'];
+    if (object['aggregationRule'] !== undefined && Array.isArray(rules) && rules.length > 0) {
+      // Aggregated roles are created empty and filled by an update, as the aggregation controller does.
+      await ensure(registry, info, namespace, { ...structuredClone(object), rules: [] }, ctx, (live) =>
+        JSON.stringify(live['rules'] ?? []) === '[]' ? { ...live, rules: structuredClone(rules) } : undefined,
+      );
+      continue;
+    }
+    await ensure(registry, info, namespace, structuredClone(object), ctx);
+  }
+}

@@ -9,3 +9,5 @@ export type { Authenticate, Authorize, AuthnRequest, AuthzAttributes, AuthzDecis
 export type { AdmissionAttributes, AdmissionPlugin } from './registry/admission.js';
 export { StatusError } from './errors.js';
 export { SYSTEM_NAMESPACES } from './bootstrap.js';
+export { rbacLookup, type CacheRbacLookup } from './rbac-lookup.js';
+export { standardExtensions } from './extensions.js';

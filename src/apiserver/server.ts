@@ -7,12 +7,13 @@
 import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Catalogue } from '../api/catalogue.js';
+import type { KubeObject } from '../api/types.js';
 import type { ApiClient } from '../client/types.js';
 import type { Backend } from '../datastore/types.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
 import { serviceIpAllocator } from './admission/service-ips.js';
-import { bootstrapObjects } from './bootstrap.js';
+import { bootstrapObjects, ensureObjects } from './bootstrap.js';
 import { createRequestHandler } from './http/handler.js';
 import { LoopbackClient } from '../client/loopback.js';
 import type { AdmissionPlugin } from './registry/admission.js';
@@ -39,6 +40,8 @@ export interface ApiServerOptions {
   readonly advertiseAddress?: string;
   /** Create the default namespaces and the kubernetes Service (default true). */
   readonly bootstrap?: boolean;
+  /** More objects ensured at startup (e.g. the RBAC bootstrap policy); created when missing. */
+  readonly bootstrapObjects?: () => readonly KubeObject[];
 }
 
 const log = logger('apiserver');
@@ -122,6 +125,7 @@ export class ApiServer implements Runnable {
         advertiseAddress: o.advertiseAddress ?? (o.host === '0.0.0.0' || o.host === '::' || o.host === '' ? '127.0.0.1' : o.host),
         port: this.#port,
       });
+      if (o.bootstrapObjects) await ensureObjects(this.registry, this.catalogue, o.bootstrapObjects());
     }
     this.#ready = true;
     log.info({ address: `${o.host}:${this.#port}`, ms: Math.round(performance.now() - t0) }, 'API server listening');

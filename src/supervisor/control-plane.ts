@@ -4,18 +4,15 @@
  * default objects. Stops in reverse: API server, then datastore.
  */
 import { performance } from 'node:perf_hooks';
-import { ApiServer, type Authenticate, type Authorize, type Extensions } from '../apiserver/index.js';
-import { createAuthenticator, ensurePki, ensureTokens, writeKubeconfig } from '../auth/index.js';
+import { ApiServer, rbacLookup, standardExtensions, type Authenticate, type Authorize, type Extensions } from '../apiserver/index.js';
+import { bootstrapPolicy, createAuthenticator, createAuthorizer, ensurePki, ensureTokens, writeKubeconfig, type RbacLookup } from '../auth/index.js';
+import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
 import { openBackend, parseEndpoint } from '../datastore/index.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from './runnable.js';
 
 const log = logger('server');
-
-/** Until the RBAC authorizer is wired: system:masters may do everything, nobody else anything. */
-const mastersOnly: Authorize = async (attributes) =>
-  attributes.user.groups.includes('system:masters') ? { allowed: true } : { allowed: false, reason: 'no RBAC policy is loaded on this server yet' };
 
 export class ControlPlane implements Runnable {
   readonly name = 'control-plane';
@@ -60,7 +57,22 @@ export class ControlPlane implements Runnable {
       if (result.kind === 'anonymous') return undefined;
       throw new Error(result.reason);
     };
+    // RBAC over the API server's watch cache (bound once the server exists).
+    const lookup: RbacLookup = {
+      getClusterRole: (name) => holder.apiserver && (rbacLookup(holder.apiserver.cache).getClusterRole(name) as never),
+      getRole: (namespace, name) => holder.apiserver && (rbacLookup(holder.apiserver.cache).getRole(namespace, name) as never),
+      listClusterRoleBindings: () => (holder.apiserver ? (rbacLookup(holder.apiserver.cache).listClusterRoleBindings() as never[]) : []),
+      listRoleBindings: (namespace) => (holder.apiserver ? (rbacLookup(holder.apiserver.cache).listRoleBindings(namespace) as never[]) : []),
+    };
+    const rbac = createAuthorizer(lookup);
+    const authorize: Authorize = async (attributes) => {
+      const decision = await rbac.authorize(attributes);
+      return { allowed: decision.allowed, ...(decision.reason && !decision.allowed ? { reason: decision.reason } : {}) };
+    };
+    const catalogue = new Catalogue();
     const extensions: Extensions = {
+      ...standardExtensions(catalogue),
+      subjectRules: (user, namespace) => rbac.rulesFor(user, namespace),
       issueServiceAccountToken: async (claims) => {
         const issued = authn.serviceAccountTokens.issue({
           namespace: claims.namespace,
@@ -76,11 +88,16 @@ export class ControlPlane implements Runnable {
     const tls = pki.tlsServerOptions();
     const apiserver = new ApiServer({
       backend,
+      catalogue,
       tls: { key: tls.key, cert: tls.cert, clientCa: tls.ca },
       host: config.listener.bindAddress,
       port: config.listener.httpsPort,
       authenticate,
-      authorize: mastersOnly,
+      authorize,
+      bootstrapObjects: () => {
+        const policy = bootstrapPolicy();
+        return [...policy.clusterRoles, ...policy.clusterRoleBindings].map((o) => ({ ...o }) as never);
+      },
       extensions,
       serviceCidr: config.cluster.serviceCidrs[0] ?? '10.43.0.0/16',
       nodePortRange: config.cluster.nodePortRange,

@@ -78,6 +78,12 @@ function health(res: Response, path: string, query: URLSearchParams, checks: { n
   writeRaw(res, 200, 'text/plain; charset=utf-8', 'ok', { 'X-Content-Type-Options': 'nosniff' });
 }
 
+/** OpenAPI documents arrive as JSON text (served as is) or as values. */
+function writeDocument(res: Response, doc: unknown, headers: Record<string, string> = {}): void {
+  if (typeof doc === 'string') writeRaw(res, 200, 'application/json', doc, headers);
+  else writeJson(res, 200, doc, headers);
+}
+
 export function serveNonResource(deps: NonResourceDeps, method: string, path: string, query: URLSearchParams, accept: string | undefined, res: Response): boolean {
   const clean = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (method !== 'GET' && method !== 'HEAD') return false;
@@ -124,19 +130,19 @@ export function serveNonResource(deps: NonResourceDeps, method: string, path: st
   }
   if (clean === '/openapi/v2' || clean === '/swagger.json') {
     if (!deps.openapi) return false;
-    writeJson(res, 200, deps.openapi.v2());
+    writeDocument(res, deps.openapi.v2());
     return true;
   }
   if (clean === '/openapi/v3') {
     if (!deps.openapi) return false;
-    writeJson(res, 200, deps.openapi.v3Index());
+    writeDocument(res, deps.openapi.v3Index());
     return true;
   }
   m = /^\/openapi\/v3\/(.+)$/.exec(clean);
   if (m) {
     const doc = deps.openapi?.v3(m[1]!);
     if (doc === undefined) return false;
-    writeJson(res, 200, doc, { 'Cache-Control': 'public, immutable' });
+    writeDocument(res, doc, query.has('hash') ? { 'Cache-Control': 'public, immutable' } : {});
     return true;
   }
   if (clean === '/' || clean === '') {

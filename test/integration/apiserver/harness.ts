@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiServer } from '../../../src/apiserver/index.js';
+import { Catalogue } from '../../../src/api/catalogue.js';
+import { ApiServer, standardExtensions } from '../../../src/apiserver/index.js';
 import type { Authorize, UserInfo } from '../../../src/apiserver/index.js';
 import type { Backend } from '../../../src/datastore/index.js';
 import { openBackend, parseEndpoint } from '../../../src/datastore/index.js';
@@ -50,6 +51,7 @@ export async function startHarness(t: Cleanup, options: { extensions?: Construct
   const cert = join(dir, 'tls.crt');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=k3s-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
   const backend = await openBackend(parseEndpoint(`sqlite://${join(dir, 'state.db')}`), { dataDir: dir, compactIntervalMs: 0 });
+  const catalogue = new Catalogue();
   const server = new ApiServer({
     backend,
     tls: { key: readFileSync(key), cert: readFileSync(cert) },
@@ -64,7 +66,8 @@ export async function startHarness(t: Cleanup, options: { extensions?: Construct
       return user;
     },
     authorize,
-    ...(options.extensions ? { extensions: options.extensions } : {}),
+    catalogue,
+    extensions: options.extensions ?? standardExtensions(catalogue),
   });
   const controller = new AbortController();
   await server.start(controller.signal);
