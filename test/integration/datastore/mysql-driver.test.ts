@@ -157,6 +157,14 @@ describe('mysql driver over TLS', () => {
 });
 
 describe('mysql driver start-up', () => {
+  test('an unreadable TLS file is reported with its path when the datastore is opened, before any connection', () => {
+    assert.throws(() => openMysql(parseEndpoint(`mysql://k3s:pw@tcp(127.0.0.1:3306)/kube?tls=true`, { caFile: '/nonexistent/ca.pem' }) as MysqlEndpoint, { logger: capture().log }), (err: Error) => {
+      assert.ok(err instanceof DatastoreOpenError);
+      assert.match(err.message, /cannot read the mysql CA file \(--datastore-cafile\) \/nonexistent\/ca\.pem: ENOENT/);
+      return true;
+    });
+  });
+
   test('an unreachable server is retried with spreading delays, then fails naming the server but not the password', async (t) => {
     const port = await freePort();
     const { log, lines } = capture();

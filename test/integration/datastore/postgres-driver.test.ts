@@ -167,6 +167,14 @@ describe('postgres driver over TLS', () => {
 });
 
 describe('postgres driver start-up', () => {
+  test('an unreadable TLS file is reported with its path when the datastore is opened, before any connection', () => {
+    assert.throws(() => openPostgres(parseEndpoint(`postgres://k3s:pw@127.0.0.1:5432/kube?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`) as PostgresEndpoint, { logger: capture().log }), (err: Error) => {
+      assert.ok(err instanceof DatastoreOpenError);
+      assert.match(err.message, /cannot read the postgres CA file \/nonexistent\/ca\.pem: ENOENT/);
+      return true;
+    });
+  });
+
   test('an unreachable server is retried with spreading delays, then fails naming the server but not the password', async (t) => {
     const port = await freePort();
     const { log, lines } = capture();
