@@ -7,9 +7,8 @@ import type { ClusterRole, ClusterRoleBinding, RbacLookup, Role, RoleBinding } f
 
 export type RbacKind = 'ClusterRole' | 'Role' | 'ClusterRoleBinding' | 'RoleBinding';
 
-interface Named {
-  readonly metadata?: { readonly name?: string; readonly namespace?: string };
-}
+/** Any of the four RBAC objects, as stored. */
+type Named = ClusterRole | Role | RoleBinding;
 
 export class RbacCache implements RbacLookup {
   readonly #clusterRoles = new Map<string, ClusterRole>();

@@ -173,3 +173,49 @@ test('a kubelet serving certificate signed by the server CA verifies for its nod
   assert.match(text, /DNS:node-b/);
   assert.match(text, /IP Address:10\.0\.0\.12/);
 });
+
+test('the real kubectl prints our Forbidden Status exactly as it prints upstream\'s', async (t) => {
+  const { bootstrapPolicy, createAuthorizer, forbiddenStatus, RbacCache } = await import('../../../src/auth/index.js');
+  const dir = tempDir(t);
+  const port = await freePort();
+  const pki = await ensurePki(authConfig(dir, { port }), { hostAddresses: false });
+  const authn = createAuthenticator(pki);
+  const cache = new RbacCache();
+  const policy = bootstrapPolicy();
+  cache.replace('ClusterRole', policy.clusterRoles);
+  cache.replace('ClusterRoleBinding', policy.clusterRoleBindings);
+  const authz = createAuthorizer(cache);
+  const server = createServer(pki.tlsServerOptions(), (req, res) => {
+    void (async () => {
+      const result = await authn.authenticate({ clientCertificate: (req.socket as TLSSocket).getPeerCertificate(), authorization: req.headers.authorization });
+      if (result.kind !== 'authenticated') {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+        return;
+      }
+      const attributes = { user: result.user, verb: 'list', isResourceRequest: true, apiGroup: '', resource: 'pods', namespace: 'default' };
+      const decision = await authz.authorize(attributes);
+      if (!decision.allowed) {
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify(forbiddenStatus(attributes, decision.reason)));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [] }));
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const { token } = authn.serviceAccountTokens.issue({ namespace: 'default', serviceAccountName: 'ci', serviceAccountUid: 'u1' });
+  const cacheDir = tempDir(t);
+  const args = ['--server', `https://127.0.0.1:${port}`, '--certificate-authority', join(dir, 'server/tls/server-ca.crt'), '--token', token, 'get', '--raw', '/api/v1/namespaces/default/pods'];
+  const denied = await kubectl({ kubeconfig: join(dir, 'none.yaml'), cacheDir }, args);
+  assert.notEqual(denied.code, 0);
+  assert.equal(
+    denied.stderr.trim(),
+    'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:default:ci" cannot list resource "pods" in API group "" in the namespace "default"',
+  );
+  // Bind the service account to view in default and the same request succeeds.
+  cache.apply('RoleBinding', 'ADDED', { metadata: { name: 'ci-view', namespace: 'default' }, roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'ci', namespace: 'default' }] });
+  const allowed = await kubectl({ kubeconfig: join(dir, 'none.yaml'), cacheDir }, args);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stdout, /"kind":"PodList"/);
+});
