@@ -50,6 +50,7 @@ export interface CronJobControllerOptions {
   readonly now?: () => Date;
 }
 
+/** Oldest first, as upstream prunes history: by start time, then by name. */
 function jobTime(job: Job, field: 'startTime' | 'completionTime'): number {
   return Date.parse(job.status?.[field] ?? job.metadata?.creationTimestamp ?? '') || 0;
 }
@@ -203,7 +204,7 @@ export class CronJobController extends QueueController {
   private async cleanupHistory(cj: CronJob, jobRef: ResourceRef, finished: Job[]): Promise<void> {
     const prune = async (jobs: Job[], limit: number | undefined): Promise<void> => {
       if (limit === undefined || limit === null) return;
-      const sorted = [...jobs].sort((a, b) => jobTime(a, 'startTime') - jobTime(b, 'startTime'));
+      const sorted = [...jobs].sort((a, b) => jobTime(a, 'startTime') - jobTime(b, 'startTime') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
       for (const job of sorted.slice(0, Math.max(0, sorted.length - limit))) await this.deleteJob(cj, jobRef, job.metadata?.name ?? '', job.metadata?.uid);
     };
     await prune(finished.filter((j) => hasCondition(j, 'Complete')), cj.spec?.successfulJobsHistoryLimit);
