@@ -13,4 +13,11 @@ export interface FaceContext {
   readonly progressNotifyIntervalMs: number;
   /** The client URLs this face is served on (Cluster.MemberList). */
   readonly clientUrls: () => string[];
+  readonly stats: FaceStats;
+}
+
+/** Counters for tests and debugging. */
+export interface FaceStats {
+  /** Times a watch stream's watchers detached from the store because its client stopped reading. */
+  watchPauses: number;
 }

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { MAX_VALUE_BYTES, type Backend } from '../datastore/types.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
-import type { FaceContext } from './context.js';
+import type { FaceContext, FaceStats } from './context.js';
 import { shimConnection } from './authority-shim.js';
 import { identityFrom } from './header.js';
 import { implementations } from './services.js';
@@ -40,11 +40,16 @@ export class EtcdFace implements Runnable {
   readonly #options: EtcdFaceOptions;
   readonly #log = logger('etcd');
   #tcpPort: number | undefined;
+  readonly #stats: FaceStats = { watchPauses: 0 };
   #stopped: Promise<void> = Promise.resolve();
 
   constructor(backend: Backend, options: EtcdFaceOptions) {
     this.#backend = backend;
     this.#options = options;
+  }
+
+  get stats(): Readonly<FaceStats> {
+    return this.#stats;
   }
 
   /** The bound TCP port, once started with a tcpAddress. */
@@ -69,6 +74,7 @@ export class EtcdFace implements Runnable {
       maxTxnOps: this.#options.maxTxnOps ?? 128,
       progressNotifyIntervalMs: this.#options.progressNotifyIntervalMs ?? 10 * 60_000,
       clientUrls: () => this.clientUrls,
+      stats: this.#stats,
     };
     const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES, 'grpc.max_send_message_length': -1 });
     for (const { definition, implementation } of implementations(ctx)) server.addService(definition, implementation);

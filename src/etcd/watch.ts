@@ -12,7 +12,11 @@
  * - cancel answers canceled (nothing for an unknown id); a progress request answers the current
  *   revision with watch_id -1 (meant for every watcher on the stream); progress_notify sends the
  *   current revision to a watcher that had no events for an interval;
- * - NOPUT/NODELETE filters drop events; a delete event's kv carries only key and mod_revision.
+ * - NOPUT/NODELETE filters drop events; a delete event's kv carries only key and mod_revision;
+ * - a client that stops reading does not make the server buffer without bound: once enough
+ *   responses queue up on the stream, its watchers detach from the Backend (etcd's "unsynced"
+ *   watchers) and, when the stream drains, resume from the revision after the last one they
+ *   saw, replaying history; a revision compacted meanwhile ends them as compacted.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { CompactedError, type KeyRange, type Watch, type WatchEvent } from '../datastore/types.js';
@@ -26,11 +30,19 @@ import { EventType, FilterType, type WatchCreateRequest, type WatchRequest, type
 const MAX_EVENTS_PER_RESPONSE = 1000;
 /** etcd's reply watch id for responses not tied to one watcher (progress for all). */
 const ALL_WATCHERS = -1;
+/** Responses queued on a stream (the client is not reading) before its watchers detach. */
+const PAUSE_BACKLOG = 128;
 
 interface Watcher {
   readonly id: number;
+  readonly range: KeyRange;
+  readonly prevKv: boolean;
   readonly noPut: boolean;
   readonly noDelete: boolean;
+  /** The revision to resume from: one past the last the Backend handed over. */
+  next: number;
+  /** Identifies the current Backend watch; callbacks of a detached one are ignored. */
+  attachment?: object | undefined;
   watch?: Watch | undefined;
   timer?: NodeJS.Timeout;
   /** An event went out since the last progress tick. */
@@ -46,11 +58,13 @@ class WatchStream {
   #nextId = 0;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  #paused = false;
 
   constructor(
     private readonly ctx: FaceContext,
     private readonly call: ServerDuplexStream<WatchRequest, WatchResponse>,
   ) {
+    call.on('drain', () => this.#resume());
     call.on('data', (req: WatchRequest) => {
       this.#queue = this.#queue.then(() => this.#handle(req)).catch((err: unknown) => this.#fail(err));
     });
@@ -87,31 +101,74 @@ class WatchStream {
     } else if (this.#watchers.has(id)) {
       return refuse(id, 'mvcc: duplicate watch ID provided on the WatchStream');
     }
-    const watcher: Watcher = { id, noPut: c.filters.includes(FilterType.NOPUT), noDelete: c.filters.includes(FilterType.NODELETE), active: false };
+    const watcher: Watcher = {
+      id,
+      range,
+      prevKv: c.prev_kv,
+      noPut: c.filters.includes(FilterType.NOPUT),
+      noDelete: c.filters.includes(FilterType.NODELETE),
+      // Without start_revision: everything after the revision the created response named.
+      next: c.start_revision > 0 ? c.start_revision : revision + 1,
+      active: false,
+    };
     this.#watchers.set(id, watcher);
     this.#send({ header: header(this.ctx.identity, revision), watch_id: id, created: true });
-    // Without start_revision: everything after the revision the created response named.
-    const startRevision = c.start_revision > 0 ? c.start_revision : revision + 1;
-    let watch: Watch | undefined;
-    try {
-      watch = this.ctx.backend.watch(
-        { ...range, startRevision, prevKv: c.prev_kv },
-        { onEvents: (events) => this.#deliver(watcher, events), onError: (err) => void this.#ended(watcher, err) },
-      );
-    } catch (err) {
-      void this.#ended(watcher, err);
-    }
-    // The Backend may already have ended the watch from inside watch().
-    if (this.#watchers.get(id) === watcher) watcher.watch = watch;
-    else watch?.cancel();
+    if (!this.#paused) this.#attach(watcher);
     if (c.progress_notify && this.#watchers.get(id) === watcher) {
       watcher.timer = setInterval(() => void this.#tick(watcher).catch((err: unknown) => this.#fail(err)), this.ctx.progressNotifyIntervalMs);
       watcher.timer.unref();
     }
   }
 
+  /** Connects a watcher to the Backend from `w.next`. */
+  #attach(w: Watcher): void {
+    const attachment = {};
+    w.attachment = attachment;
+    const current = (): boolean => w.attachment === attachment && this.#watchers.get(w.id) === w;
+    let watch: Watch | undefined;
+    try {
+      watch = this.ctx.backend.watch(
+        { ...w.range, startRevision: w.next, prevKv: w.prevKv },
+        {
+          onEvents: (events) => {
+            if (current()) this.#deliver(w, events);
+          },
+          onError: (err) => {
+            if (current()) void this.#ended(w, err);
+          },
+        },
+      );
+    } catch (err) {
+      if (current()) void this.#ended(w, err);
+    }
+    // The Backend may have ended the watch, or the stream paused, from inside watch().
+    if (current()) w.watch = watch;
+    else watch?.cancel();
+  }
+
+  /** The client stopped reading: stop taking events for it; the stream's drain resumes. */
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.ctx.stats.watchPauses++;
+    this.ctx.log.debug({ watchers: this.#watchers.size }, 'watch client is not reading; detaching its watchers until it catches up');
+    for (const w of this.#watchers.values()) {
+      w.attachment = undefined;
+      w.watch?.cancel();
+      w.watch = undefined;
+    }
+  }
+
+  #resume(): void {
+    if (!this.#paused || this.#closed) return;
+    this.#paused = false;
+    for (const w of [...this.#watchers.values()]) if (!w.attachment) this.#attach(w);
+  }
+
   #deliver(w: Watcher, events: readonly WatchEvent[]): void {
-    if (this.#closed || this.#watchers.get(w.id) !== w) return;
+    if (this.#closed) return;
+    const lastEvent = events[events.length - 1];
+    if (lastEvent) w.next = Math.max(w.next, lastEvent.kv.modRevision + 1);
     const wire: { revision: number; event: WireEvent }[] = [];
     for (const e of events) {
       if (e.type === 'put' ? w.noPut : w.noDelete) continue;
@@ -182,13 +239,14 @@ class WatchStream {
 
   #drop(w: Watcher): void {
     this.#watchers.delete(w.id);
+    w.attachment = undefined;
     w.watch?.cancel();
     if (w.timer) clearInterval(w.timer);
   }
 
   #send(resp: WatchResponse): void {
     if (this.#closed) return;
-    this.call.write(resp);
+    if (!this.call.write(resp) && this.call.writableLength >= PAUSE_BACKLOG) this.#pause();
   }
 
   #fail(err: unknown): void {

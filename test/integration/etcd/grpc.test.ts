@@ -307,4 +307,37 @@ describe('etcd face over gRPC', { timeout: 180_000 }, () => {
     assert.equal(r.responses[0].response_txn.succeeded, false, 'decided again on the new value');
     assert.equal(text((await c.call('KV', 'Range', { key: bytes('counter') })).kvs[0].value), '100', 'the concurrent write is not overwritten');
   });
+
+  it('stops buffering for a watch client that does not read, and resumes it without losing or repeating events', { timeout: 60_000 }, async (t) => {
+    const { c, f } = await connect(t);
+    const reader = etcdClient(f.tcpEndpoint, true);
+    t.after(() => reader.close());
+    const stream = reader.stream('Watch', 'Watch');
+    stream.on('error', () => undefined);
+    t.after(() => stream.cancel());
+    const seen: string[] = [];
+    const revisions: number[] = [];
+    stream.on('data', (r: Msg) => {
+      for (const e of r.events ?? []) {
+        seen.push(text(e.kv.key));
+        revisions.push(e.kv.mod_revision);
+      }
+    });
+    const created = once(stream, 'data');
+    stream.write({ create_request: { key: bytes('/slow/'), range_end: bytes('/slow0') } });
+    await created;
+    stream.pause();
+    const value = 'x'.repeat(32 * 1024);
+    const total = 400;
+    for (let i = 0; i < total; i += 16) {
+      await Promise.all(Array.from({ length: Math.min(16, total - i) }, (_, j) => put(c, `/slow/${String(i + j).padStart(4, '0')}`, value)));
+    }
+    await waitFor('the face to detach the stalled watcher', () => f.face.stats.watchPauses > 0, 20_000, 20);
+    stream.resume();
+    await waitFor('every event after resuming', () => seen.length >= total, 30_000, 20);
+    await new Promise((r) => setTimeout(r, 200));
+    const expected = Array.from({ length: total }, (_, i) => `/slow/${String(i).padStart(4, '0')}`);
+    assert.deepEqual([...seen].sort(), expected, 'each event exactly once');
+    assert.ok(revisions.every((r, i) => i === 0 || r > (revisions[i - 1] ?? 0)), 'in revision order');
+  });
 });
