@@ -29,8 +29,11 @@ const log = logger('agent');
 export const DEFAULT_DATA_DIR = '/var/lib/rancher/k3s';
 
 export interface AgentOptions {
-  /** The API: loopback in `k3s server`, HTTPS for a remote agent. */
-  readonly client: ApiClient;
+  /**
+   * The API: loopback in `k3s server`, HTTPS for a remote agent. A function is called at
+   * start (the server's loopback client exists only once its API server runs).
+   */
+  readonly client: ApiClient | (() => ApiClient);
   /** Servers label their node as control-plane. */
   readonly controlPlane: boolean;
   /** CNI bridge name (default cni0); tests running several nodes on one host give each its own. */
@@ -77,6 +80,7 @@ export class Agent implements Runnable {
 
   async #start(signal: AbortSignal): Promise<void> {
     const { config } = this;
+    const client = typeof this.options.client === 'function' ? this.options.client() : this.options.client;
     const t0 = performance.now();
     const agentDir = join(config.dataDir, 'agent');
     const imagesDir = join(agentDir, 'images');
@@ -102,7 +106,7 @@ export class Agent implements Runnable {
     const machine = machineInfo(config.dataDir);
     const nodeIP = config.agent.nodeIPs[0] ?? defaultNodeIP();
     const nodes = new NodeManager(
-      this.options.client,
+      client,
       cri,
       {
         name: config.nodeName,
@@ -127,12 +131,12 @@ export class Agent implements Runnable {
     });
     await cri.updatePodCidr(podCidr).catch((err: unknown) => log.debug({ err }, 'UpdateRuntimeConfig failed (harmless)'));
 
-    const events = new EventRecorder(this.options.client, { component: 'kubelet', host: config.nodeName }, (err) => log.debug({ err }, 'recording an event failed'));
+    const events = new EventRecorder(client, { component: 'kubelet', host: config.nodeName }, (err) => log.debug({ err }, 'recording an event failed'));
     // The sync loop asks the manager (built next, around it) to requeue pods.
     const holder: { pods?: PodManager } = {};
     const sync = new PodSync(
       cri,
-      this.options.client,
+      client,
       events,
       {
         nodeName: config.nodeName,
@@ -149,7 +153,7 @@ export class Agent implements Runnable {
       },
       (key, ms) => holder.pods?.requeue(key, ms),
     );
-    const pods = new PodManager(this.options.client, cri, sync, config.nodeName);
+    const pods = new PodManager(client, cri, sync, config.nodeName);
     holder.pods = pods;
     await pods.start(signal);
     tasks.push(pods.stopped(), nodes.run(signal));

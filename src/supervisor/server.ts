@@ -5,19 +5,27 @@ import { ConfigError, type Config } from '../config/index.js';
 import { performance } from 'node:perf_hooks';
 import { logger } from '../log/index.js';
 import { PortForwarder, UNPRIVILEGED_PORT_START_ENV } from '../rootless/index.js';
+import { Agent } from '../agent/index.js';
+import type { ApiClient } from '../client/index.js';
 import { ControlPlane } from './control-plane.js';
 import { Supervisor } from './supervisor.js';
 
 export async function runServer(config: Config): Promise<number> {
-  if (!config.components.disableAgent) {
-    throw new ConfigError('the agent (kubelet) is not supported yet by this k3s: run the control plane alone with "k3s server --disable-agent"');
-  }
   const startedAt = performance.now();
   const supervisor = new Supervisor();
   logger('server').info({ dataDir: config.dataDir, configFiles: config.configFiles, rootless: config.rootless }, 'starting k3s server');
   if (config.rootless) supervisor.add(rootlessPorts(config));
-  supervisor.add(new ControlPlane(config, startedAt));
+  const controlPlane = new ControlPlane(config, startedAt);
+  supervisor.add(controlPlane);
+  // The server's own node (upstream: "pods can run on the server"), on the loopback client.
+  if (!config.components.disableAgent) supervisor.add(new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt }));
   return supervisor.run();
+}
+
+function loopbackOf(controlPlane: ControlPlane): ApiClient {
+  const apiserver = controlPlane.apiserver;
+  if (!apiserver) throw new Error('internal: the agent started before the API server');
+  return apiserver.loopback();
 }
 
 /** Inside the rootless namespaces: the API server port is reachable on the host through rootlesskit. */

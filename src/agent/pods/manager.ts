@@ -34,7 +34,12 @@ export class PodManager {
       onError: (err) => log.warn({ err }, 'watching pods failed; retrying'),
     });
     const enqueue = (pod: Pod): void => this.queue.add(objectKey(pod));
-    this.informer.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
+    // Status-only updates are mostly our own writes: reacting to them would hide short-lived
+    // states (ErrImagePull) and double the runtime calls. The relist covers runtime changes.
+    const onUpdate = (pod: Pod, old: Pod): void => {
+      if (desired(pod) !== desired(old)) enqueue(pod);
+    };
+    this.informer.addHandlers({ onAdd: enqueue, onUpdate, onDelete: enqueue });
   }
 
   requeue(key: string, ms: number): void {
@@ -88,4 +93,10 @@ export class PodManager {
       await sleep(RELIST_MS, signal);
     }
   }
+}
+
+/** What the kubelet acts on: the spec and the metadata that changes behaviour, not status. */
+function desired(pod: Pod): string {
+  const m = pod.metadata ?? {};
+  return JSON.stringify([pod.spec, m.uid, m.deletionTimestamp, m.deletionGracePeriodSeconds, m.labels, m.annotations]);
 }

@@ -320,7 +320,8 @@ export class PodSync {
       mem.waiting.set(c.name, { reason: 'ErrImagePull', message });
       void this.events.event(pod, 'Warning', 'Failed', message);
       void this.events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
-      this.requeue(ctx.key, this.backoff.remaining(pullKey) + 50);
+      // The next sync shows ImagePullBackOff until the back-off allows another pull.
+      this.requeue(ctx.key, 1000);
       return undefined;
     }
   }
