@@ -19,6 +19,8 @@ export interface ControllerManagerOptions {
   readonly leaseDurationSeconds?: number;
   readonly retryPeriodMs?: number;
   readonly renewDeadlineMs?: number;
+  /** false: run at once without a lease (per-server work, e.g. rootless port forwarding). */
+  readonly leaderElection?: boolean;
 }
 
 export class ControllerManager implements Runnable {
@@ -36,6 +38,10 @@ export class ControllerManager implements Runnable {
   start(signal: AbortSignal): Promise<void> {
     const log = logger(this.name);
     const identity = this.options.identity ?? `${hostname()}_${randomBytes(8).toString('hex')}`;
+    if (this.options.leaderElection === false) {
+      this.done = this.lead(signal, identity).catch((err: unknown) => log.error({ err }, 'controllers failed'));
+      return Promise.resolve();
+    }
     this.done = runWithLeaderElection(
       this.client,
       {
@@ -47,28 +53,32 @@ export class ControllerManager implements Runnable {
         onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'leader election'),
       },
       signal,
-      async (leading) => {
-        log.info({ identity }, 'leading: starting controllers');
-        const informers = new SharedInformers(this.client, { onError: (err) => log.debug({ err: String(err) }, 'informer retry') });
-        const controllers = this.makeControllers();
-        for (const controller of controllers) {
-          const clog = logger(controller.name);
-          controller.setup({
-            client: this.client,
-            informers,
-            events: new EventRecorder(this.client, { component: controller.name }, (err) => clog.debug({ err: String(err) }, 'event not recorded')),
-            log: clog,
-            now: () => new Date(),
-          });
-        }
-        informers.start(leading);
-        await informers.waitForSync();
-        await Promise.all(controllers.map((c) => c.run(leading).catch((err: unknown) => logger(c.name).error({ err }, 'controller stopped with an error'))));
-        await informers.stopped();
-        log.info('stopped leading');
-      },
+      (leading) => this.lead(leading, identity),
     ).catch((err: unknown) => log.error({ err }, 'controller manager failed'));
     return Promise.resolve();
+  }
+
+  /** Runs every controller until `leading` aborts. */
+  private async lead(leading: AbortSignal, identity: string): Promise<void> {
+    const log = logger(this.name);
+    log.info({ identity }, 'leading: starting controllers');
+    const informers = new SharedInformers(this.client, { onError: (err) => log.debug({ err: String(err) }, 'informer retry') });
+    const controllers = this.makeControllers();
+    for (const controller of controllers) {
+      const clog = logger(controller.name);
+      controller.setup({
+        client: this.client,
+        informers,
+        events: new EventRecorder(this.client, { component: controller.name }, (err) => clog.debug({ err: String(err) }, 'event not recorded')),
+        log: clog,
+        now: () => new Date(),
+      });
+    }
+    informers.start(leading);
+    await informers.waitForSync();
+    await Promise.all(controllers.map((c) => c.run(leading).catch((err: unknown) => logger(c.name).error({ err }, 'controller stopped with an error'))));
+    await informers.stopped();
+    log.info('stopped leading');
   }
 
   stopped(): Promise<void> {

@@ -20,6 +20,11 @@ export interface Forward {
   readonly owner: string;
 }
 
+export interface ForwardFailure {
+  readonly forward: Forward;
+  readonly error: Error;
+}
+
 /**
  * The host port for a port inside: ports below the host's unprivileged port start (1024 by
  * default) cannot be bound by a user, so they move to 10000+port, as upstream k3s does.
@@ -49,16 +54,22 @@ export class PortForwarder implements Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     this.#log = logger('rootless-ports');
-    await this.reconcile();
+    // The initial forwards (the API server port) are required: failing them fails startup.
+    const failures = await this.reconcile();
+    if (failures.length > 0) throw failures[0]!.error;
     signal.addEventListener('abort', () => void this.#removeAll(), { once: true });
   }
 
-  /** Replaces the wanted set (called as Services change) and reconciles. */
-  setForwards(forwards: readonly Forward[]): Promise<void> {
+  /**
+   * Replaces the wanted set (called as Services change) and reconciles; resolves with the
+   * forwards that could not be added (each with a message saying why and what to do).
+   */
+  setForwards(forwards: readonly Forward[]): Promise<ForwardFailure[]> {
     this.#desired = [...forwards];
     // Serialize reconciles so two quick changes never race on the same port.
-    this.#running = this.#running.then(() => this.reconcile());
-    return this.#running;
+    const next = this.#running.then(() => this.reconcile());
+    this.#running = next.then(() => undefined, () => undefined);
+    return next;
   }
 
   /** Host port a forward lands on. */
@@ -66,7 +77,8 @@ export class PortForwarder implements Runnable {
     return hostPortFor(forward.port, this.unprivilegedPortStart);
   }
 
-  async reconcile(): Promise<void> {
+  async reconcile(): Promise<ForwardFailure[]> {
+    const failures: ForwardFailure[] = [];
     const wanted = new Map(this.#desired.map((f) => [key(f.proto, f.hostIP, this.hostPort(f), f.port), f]));
     const current = await this.#client.listPorts();
     for (const status of current) {
@@ -87,10 +99,15 @@ export class PortForwarder implements Runnable {
       try {
         await this.#client.addPort(spec);
       } catch (err) {
-        throw new Error(describeAddFailure(forward, spec, err), { cause: err });
+        // One port that cannot be had must not keep the others from being forwarded.
+        const error = new Error(describeAddFailure(forward, spec, err), { cause: err });
+        this.#log?.warn({ hostPort: spec.parentPort, owner: forward.owner }, error.message);
+        failures.push({ forward, error });
+        continue;
       }
       this.#log?.info({ hostPort: spec.parentPort, port: forward.port, proto: forward.proto, owner: forward.owner }, 'forwarding host port into the rootless namespace');
     }
+    return failures;
   }
 
   async #removeAll(): Promise<void> {

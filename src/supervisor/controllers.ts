@@ -14,6 +14,7 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { PodGarbageCollector } from '../controllers/pod-gc.js';
 import { ReplicaSetController } from '../controllers/replicaset.js';
 import { ServiceAccountController } from '../controllers/service-account.js';
+import { ServicePortsController, type Forward, type PortForwarder } from '../rootless/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import type { Runnable } from './runnable.js';
 
@@ -22,6 +23,8 @@ export interface ControllersOptions {
   readonly client: () => ApiClient;
   /** The server CA certificate file, published to every namespace as kube-root-ca.crt. */
   readonly serverCaFile: string;
+  /** Rootless: forward LoadBalancer and NodePort Service ports from the host (per server, not leader-elected). */
+  readonly rootlessPorts?: { readonly forwarder: PortForwarder; readonly fixed: readonly Forward[] };
 }
 
 export class Controllers implements Runnable {
@@ -50,6 +53,8 @@ export class Controllers implements Runnable {
       ),
       new ControllerManager(client, () => [new Scheduler()], { leaseName: 'kube-scheduler' }),
     ];
+    const ports = this.options.rootlessPorts;
+    if (ports) this.managers.push(new ControllerManager(client, () => [new ServicePortsController(ports.forwarder, ports.fixed)], { leaseName: 'rootless-ports', leaderElection: false }));
     for (const m of this.managers) await m.start(signal);
   }
 
