@@ -52,9 +52,16 @@ export function serverSideApply(input: ApplyInput): JsonObject {
     e.manager === manager && e.operation === 'Apply' && e.subresource === subresource;
 
   const conflicts: ApplyConflict[] = [];
+  // Only leaves can conflict: a map or list item that both managers touch is shared structure,
+  // and its children decide (a defaulted field inside it must not make the whole item conflict).
+  const interior = new Set<string>();
+  for (const path of appliedSet.paths()) {
+    for (let i = 1; i < path.length; i++) interior.add(JSON.stringify(path.slice(0, i)));
+  }
   for (const entry of entries) {
     if (isMine(entry)) continue;
     for (const path of entry.fields.intersect(appliedSet).paths()) {
+      if (interior.has(JSON.stringify(path))) continue;
       if (deepEqual(valueAt(live, path), valueAt(applied, path))) continue;
       if (input.force) entry.fields.delete(path);
       else conflicts.push({ manager: entry.manager, field: renderPath(path) });

@@ -96,7 +96,7 @@ function mergeList(original: JsonValue[], patch: JsonValue[], meta: PatchMeta, f
     // Primitive list with merge strategy: set union, original order first.
     const out = [...original];
     for (const item of patch) if (!out.some((existing) => deepEqual(existing, item))) out.push(item);
-    return out;
+    return normalizeOrder(out, patch, original, (item) => item);
   }
   const out = original.map((item) => deepClone(item));
   const itemMeta = meta.items();
@@ -118,6 +118,32 @@ function mergeList(original: JsonValue[], patch: JsonValue[], meta: PatchMeta, f
     } else {
       const added = mergeMap({}, item, itemMeta);
       if (added !== undefined) out.push(added);
+    }
+  }
+  const keyOf = (item: JsonValue): JsonValue => (isObject(item) ? (item[mergeKey] ?? null) : item);
+  return normalizeOrder(out, patch.filter((item) => !(isObject(item) && item[DIRECTIVE] === 'delete')), original, keyOf);
+}
+
+/**
+ * Upstream's element order after a merge: the patch's items in patch order, interleaved with the
+ * items only the server has in their server order; where the two cannot be compared (an item new
+ * to the server), the patch's item goes first. So a container added by a patch lands in front.
+ */
+function normalizeOrder(merged: JsonValue[], patch: JsonValue[], original: JsonValue[], keyOf: (item: JsonValue) => JsonValue): JsonValue[] {
+  const indexIn = (list: JsonValue[], item: JsonValue): number => list.findIndex((x) => deepEqual(keyOf(x), keyOf(item)));
+  const fromPatch = merged.filter((item) => indexIn(patch, item) >= 0).sort((a, b) => indexIn(patch, a) - indexIn(patch, b));
+  const serverOnly = merged.filter((item) => indexIn(patch, item) < 0);
+  const out: JsonValue[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < fromPatch.length || j < serverOnly.length) {
+    if (i >= fromPatch.length) out.push(serverOnly[j++]!);
+    else if (j >= serverOnly.length) out.push(fromPatch[i++]!);
+    else {
+      const li = indexIn(original, fromPatch[i]!);
+      const ri = indexIn(original, serverOnly[j]!);
+      if (li >= 0 && ri >= 0 && li > ri) out.push(serverOnly[j++]!);
+      else out.push(fromPatch[i++]!);
     }
   }
   return out;

@@ -94,14 +94,14 @@ describe('strategic merge patch', () => {
     assert.equal(out.spec.containers[1]!.name, 'side');
   });
 
-  test('new list elements are appended, nested lists merge by their own keys', () => {
+  test('merged lists put the patch\'s items in patch order before server-only ones (upstream order), nested lists merge by their own keys', () => {
     const out = applyStrategicMergePatch(
       pod,
       { spec: { containers: [{ name: 'web', ports: [{ containerPort: 443 }], env: [{ name: 'A', value: '2' }] }, { name: 'new', image: 'i' }] } },
       podMeta,
     ) as typeof pod;
-    assert.deepEqual(out.spec.containers.map((c) => c.name), ['web', 'side', 'new']);
-    assert.deepEqual(out.spec.containers[0]!.ports, [{ containerPort: 80 }, { containerPort: 443 }]);
+    assert.deepEqual(out.spec.containers.map((c) => c.name), ['web', 'new', 'side']);
+    assert.deepEqual(out.spec.containers[0]!.ports, [{ containerPort: 443 }, { containerPort: 80 }]);
     assert.deepEqual(out.spec.containers[0]!.env, [{ name: 'A', value: '2' }]);
   });
 
@@ -126,7 +126,7 @@ describe('strategic merge patch', () => {
 
   test('primitive lists with merge strategy union, and $deleteFromPrimitiveList removes', () => {
     const union = applyStrategicMergePatch(pod, { metadata: { finalizers: ['b', 'a'] } }, podMeta) as typeof pod;
-    assert.deepEqual(union.metadata.finalizers, ['a', 'b']);
+    assert.deepEqual(union.metadata.finalizers, ['b', 'a']);
     const removed = applyStrategicMergePatch(union, { metadata: { '$deleteFromPrimitiveList/finalizers': ['a'] } }, podMeta) as typeof pod;
     assert.deepEqual(removed.metadata.finalizers, ['b']);
   });
