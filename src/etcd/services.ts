@@ -36,11 +36,26 @@ const UNARY: Partial<Record<EtcdServiceName, Record<string, Verb>>> = {
   Cluster: { MemberList: memberList },
 };
 
+/** Requests slower than this are logged, as etcd warns about applies that took too long. */
+const SLOW_REQUEST_MS = 500;
+
 function unary(ctx: FaceContext, method: string, verb: Verb): handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
+    const started = performance.now();
+    const done = (): void => {
+      const ms = performance.now() - started;
+      // The method only: keys and values may be secrets.
+      if (ms > SLOW_REQUEST_MS) ctx.log.warn({ method, ms: Math.round(ms) }, 'etcd request took too long');
+    };
     verb(ctx, call.request).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toStatus(err, ctx.log, method)),
+      (res) => {
+        done();
+        callback(null, res);
+      },
+      (err: unknown) => {
+        done();
+        callback(toStatus(err, ctx.log, method));
+      },
     );
   };
 }

@@ -4,7 +4,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnTracked, waitFor } from '../../helpers/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openBackend, parseEndpoint } from '../../../src/datastore/index.js';
+import { etcdFaceFor } from '../../../src/etcd/index.js';
+import { freePort, run, spawnTracked, tempDir, waitFor } from '../../helpers/index.js';
 import { startFace } from './fixture.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -151,5 +155,26 @@ describe('etcdctl against the etcd face', { timeout: 120_000 }, () => {
     assert.match(defrag.stderr, /Unimplemented desc = etcdserverpb\.Maintenance\/Defragment: not implemented/);
     const users = await f.etcdctl(['user', 'list'], { allowFail: true });
     assert.match(users.stderr, /etcdserverpb\.Auth\/UserList: not implemented/);
+  });
+
+  it('serves the server face on <data-dir>/server/kine.sock and on --etcd-listen-address', async (t) => {
+    const dataDir = tempDir(t, 'k3s-etcd-data-');
+    const backend = await openBackend(parseEndpoint(undefined), { dataDir });
+    const port = await freePort();
+    const datastore = { endpoint: undefined, caFile: undefined, certFile: undefined, keyFile: undefined, etcdListenAddress: `127.0.0.1:${port}` };
+    const face = etcdFaceFor({ dataDir, datastore }, backend);
+    const stop = new AbortController();
+    await face.start(stop.signal);
+    t.after(async () => {
+      stop.abort();
+      await face.stopped();
+      await backend.close();
+    });
+    const env = { ...process.env, ETCDCTL_API: '3' };
+    const socket = join(dataDir, 'server', 'kine.sock');
+    assert.equal((await run('etcdctl', ['--endpoints', `unix://${socket}`, 'put', 'where', 'here'], { env })).stdout, 'OK\n');
+    assert.equal((await run('etcdctl', ['--endpoints', `127.0.0.1:${port}`, 'get', 'where', '--print-value-only'], { env })).stdout, 'here\n');
+    // The same store the API server uses: the default SQLite file under the data dir.
+    assert.ok(existsSync(join(dataDir, 'server', 'db', 'state.db')));
   });
 });
