@@ -116,6 +116,21 @@ describe('etcd face over gRPC', { timeout: 180_000 }, () => {
     assert.equal(inner.kvs[0].mod_revision, 3, 'one revision for the whole transaction');
   });
 
+  it('compares on lease, on missing keys, and with every operator in flat transactions', { timeout: 30_000 }, async (t) => {
+    const { c } = await connect(t);
+    const lease = await c.call('Lease', 'LeaseGrant', { TTL: 60 });
+    await put(c, 'l', 'v', { lease: lease.ID });
+    const txn = async (compare: Msg): Promise<boolean> => (await c.call('KV', 'Txn', { compare: [compare] })).succeeded;
+    assert.equal(await txn({ key: bytes('l'), target: 4, result: 0, lease: lease.ID }), true);
+    assert.equal(await txn({ key: bytes('l'), target: 4, result: 3, lease: lease.ID }), false);
+    assert.equal(await txn({ key: bytes('l'), target: 0, result: 1, version: 0 }), true, 'version > 0');
+    assert.equal(await txn({ key: bytes('l'), target: 2, result: 2, mod_revision: 99 }), true, 'mod < 99');
+    assert.equal(await txn({ key: bytes('l'), target: 3, result: 1, value: bytes('u') }), true, 'value > "u"');
+    assert.equal(await txn({ key: bytes('none'), target: 0, result: 0, version: 0 }), true, 'a missing key has version 0');
+    assert.equal(await txn({ key: bytes('none'), target: 1, result: 0, create_revision: 0 }), true, 'and create revision 0');
+    assert.equal(await txn({ key: bytes('none'), target: 3, result: 3, value: bytes('x') }), false, 'and fails every value compare');
+  });
+
   it('keeps the value or the lease with ignore_value / ignore_lease, and refuses them on a missing key', { timeout: 30_000 }, async (t) => {
     const { c } = await connect(t);
     const lease = await c.call('Lease', 'LeaseGrant', { TTL: 60 });
