@@ -39,26 +39,44 @@ export function* rangeAt(options: RangeOptions, rev: number): Program<RangeResul
     const kvs = row && !row.deleted ? [strip(kvOf(row))] : [];
     return { revision: rev, kvs: options.countOnly ? [] : kvs, more: false, count: kvs.length };
   }
-  const [cond, params] = nameCondition(options, 'l.name');
-  // Newest row per key: rows in the range with no later row of the same key at or below rev.
-  // Walks the (name, id) index in key order, so a limited page stops early (no sort, no
-  // grouping of the whole range), on every SQL database.
-  const where = `${cond} AND l.id <= ? AND l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM kv_log n WHERE n.name = l.name AND n.id > l.id AND n.id <= ?)`;
-  const whereParams = [...params, rev, rev];
+  const [cond, params] = nameCondition(options);
+  // Newest row per key: MAX(id) per name over the covering (name, id) index, so superseded
+  // history costs index entries only and table rows are read for the newest rows alone.
+  const newest = (extra: string): string => `SELECT MAX(id) AS mid FROM kv_log WHERE ${cond}${extra} AND id <= ? GROUP BY name`;
   const countRows = (): Program<number> =>
     (function* () {
-      const r = yield* all(`SELECT COUNT(*) AS n FROM kv_log l WHERE ${where}`, whereParams);
+      const r = yield* all(`SELECT COUNT(*) AS n FROM (${newest('')}) m JOIN kv_log l ON l.id = m.mid WHERE l.deleted = 0`, [...params, rev]);
       return Number(r[0]?.n ?? 0);
     })();
   if (options.countOnly) return { revision: rev, kvs: [], more: false, count: yield* countRows() };
   // old_value is only for watch events; keys-only lists skip the value too.
-  const cols = options.keysOnly ? KEY_COLUMNS : RANGE_COLUMNS;
-  const rows = yield* all(
-    `SELECT ${prefixed(cols)} FROM kv_log l WHERE ${where} ORDER BY l.name${limit > 0 ? ' LIMIT ?' : ''}`,
-    limit > 0 ? [...whereParams, limit + 1] : whereParams,
-  );
-  const more = limit > 0 && rows.length > limit;
-  const kvs = (more ? rows.slice(0, limit) : rows).map((r) => kvOf(decodeRow(r)));
+  const cols = prefixed(options.keysOnly ? KEY_COLUMNS : RANGE_COLUMNS);
+  if (limit === 0) {
+    const rows = yield* all(`SELECT ${cols} FROM (${newest('')}) m JOIN kv_log l ON l.id = m.mid WHERE l.deleted = 0 ORDER BY l.name`, [...params, rev]);
+    const kvs = rows.map((r) => kvOf(decodeRow(r)));
+    return { revision: rev, kvs, more: false, count: kvs.length };
+  }
+  // A page: the first limit+1 keys in order, grouping only as far as needed (the LIMIT sits on
+  // the groups). Keys whose newest row is a tombstone take a place in a group page, so fetch
+  // again after the last key seen until the page is full or the range is exhausted.
+  const live: LogRow[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const want = limit + 1 - live.length;
+    const extra = after === undefined ? '' : ' AND name > ?';
+    const rows = yield* all(
+      `SELECT ${cols} FROM (${newest(extra)} ORDER BY name LIMIT ?) m JOIN kv_log l ON l.id = m.mid ORDER BY l.name`,
+      after === undefined ? [...params, rev, want] : [...params, after, rev, want],
+    );
+    for (const r of rows) {
+      const row = decodeRow(r);
+      if (!row.deleted) live.push(row);
+    }
+    if (rows.length < want || live.length > limit) break;
+    after = String(rows[rows.length - 1]!.name);
+  }
+  const more = live.length > limit;
+  const kvs = (more ? live.slice(0, limit) : live).map(kvOf);
   const count = more ? yield* countRows() : kvs.length;
   return { revision: rev, kvs, more, count };
 }

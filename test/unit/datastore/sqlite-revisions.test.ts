@@ -66,6 +66,22 @@ describe('sqlite revisions', () => {
     assert.ok(seen.includes('/p/200'));
   });
 
+  it('a limited range skips keys whose newest row is a delete, however many come first', async (t) => {
+    const s = await openStore(t);
+    for (let i = 0; i < 40; i++) await s.create(`/t/${String(i).padStart(2, '0')}`, enc(String(i)));
+    for (let i = 0; i < 30; i++) if (i < 25 || i % 2 === 0) await s.delete(`/t/${String(i).padStart(2, '0')}`);
+    // Live: 25, 27, 29, 30..39 (13 keys).
+    const page = await s.range({ ...prefixRange('/t/'), limit: 3 });
+    assert.deepEqual(page.kvs.map((kv) => kv.key), ['/t/25', '/t/27', '/t/29']);
+    assert.equal(page.more, true);
+    assert.equal(page.count, 13);
+    const rest = await s.range({ key: '/t/29\0', rangeEnd: prefixRange('/t/').rangeEnd, limit: 10 });
+    assert.deepEqual(rest.kvs.map((kv) => kv.key), Array.from({ length: 10 }, (_, i) => `/t/${30 + i}`));
+    assert.equal(rest.more, false);
+    // As of before the deletes, every key is there.
+    assert.equal((await s.range({ ...prefixRange('/t/'), limit: 5, revision: 40 })).count, 40);
+  });
+
   it('rejects an oversized key and an empty key before writing', async (t) => {
     const s = await openStore(t);
     await assert.rejects(s.create('/' + 'k'.repeat(MAX_KEY_BYTES), enc('v')), TooLargeError);
