@@ -82,6 +82,7 @@ export {
   type SubjectRulesReviewStatus,
 } from './rbac.js';
 export { createNodeAuthorizer, nodeIdentity, nodeRules, unionAuthorizers, NODES_GROUP, type NodeGraph } from './node-authorizer.js';
+export { createEncryptionTransformer, encryptionConfigPath, ensureEncryptionConfig, type EncryptionTransformer } from './secrets-encryption.js';
 export { jwks, openIdConfiguration } from './oidc.js';
 export {
   BOOTSTRAP_SECRET_TYPE,

@@ -219,3 +219,17 @@ test('the real kubectl prints our Forbidden Status exactly as it prints upstream
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.match(allowed.stdout, /"kind":"PodList"/);
 });
+
+test('an aescbc-encrypted secret decrypts with the real openssl, so the stored format is plain AES-256-CBC', async (t) => {
+  const { createEncryptionTransformer } = await import('../../../src/auth/index.js');
+  const { randomBytes } = await import('node:crypto');
+  const key = randomBytes(32);
+  const transformer = createEncryptionTransformer({ kind: 'EncryptionConfiguration', resources: [{ resources: ['secrets'], providers: [{ aescbc: { keys: [{ name: 'aescbckey', secret: key.toString('base64') }] } }] }] });
+  const stored = transformer.encrypt('secrets', '/registry/secrets/a/b', Buffer.from('hello secret world'));
+  const payload = stored.subarray('k8s:enc:aescbc:v1:aescbckey:'.length);
+  const dir = tempDir(t);
+  const file = join(dir, 'cipher.bin');
+  await import('node:fs/promises').then((fs) => fs.writeFile(file, payload.subarray(16)));
+  const out = await openssl(['enc', '-d', '-aes-256-cbc', '-K', key.toString('hex'), '-iv', payload.subarray(0, 16).toString('hex'), '-in', file]);
+  assert.equal(out, 'hello secret world');
+});
