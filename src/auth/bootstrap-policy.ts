@@ -1,12 +1,14 @@
 /**
  * The default RBAC objects kube-apiserver creates at start (its rbac/bootstrap-roles hook):
  * cluster-admin for system:masters, discovery and self-review for every authenticated user,
- * public info (/version, /healthz, ...) for everyone, and the aggregated user-facing roles
+ * public info (/version, /healthz, ...) for everyone, kube-proxy's system:node-proxier, the
+ * (unbound) system:node role, and the aggregated user-facing roles
  * admin / edit / view with their system:aggregate-to-* parts. The apiserver writes these when
  * missing (annotated autoupdate=true and labelled kubernetes.io/bootstrapping=rbac-defaults, as
  * upstream). aggregateClusterRoles fills aggregated roles' rules, as the clusterrole-aggregation
  * controller does.
  */
+import { nodeRules } from './node-authorizer.js';
 import type { ClusterRole, ClusterRoleBinding, LabelSelector, PolicyRule, Subject } from './rbac-types.js';
 
 const READ = ['get', 'list', 'watch'];
@@ -68,6 +70,14 @@ export function bootstrapPolicy(): BootstrapPolicy {
       { verbs: ['get'], nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'] },
     ]),
     clusterRole('system:service-account-issuer-discovery', [{ verbs: ['get'], nonResourceURLs: ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'] }]),
+    // Unbound by default: nodes are authorized by the Node authorizer with these same rules.
+    clusterRole('system:node', nodeRules()),
+    clusterRole('system:node-proxier', [
+      rule(['list', 'watch'], [''], ['endpoints', 'services']),
+      rule(['get', 'list', 'watch'], [''], ['nodes']),
+      rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+    ]),
     clusterRole('admin', [], { aggregateFrom: 'admin' }),
     clusterRole('edit', [], { aggregateFrom: 'edit', labels: { [AGGREGATE_TO('admin')]: 'true' } }),
     clusterRole('view', [], { aggregateFrom: 'view', labels: { [AGGREGATE_TO('edit')]: 'true' } }),
@@ -118,6 +128,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
     binding('system:basic-user', 'system:basic-user', [group('system:authenticated')]),
     binding('system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
     binding('system:monitoring', 'system:monitoring', [group('system:monitoring')]),
+    binding('system:node-proxier', 'system:node-proxier', [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:kube-proxy' }]),
     binding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
   ];
   return { clusterRoles: aggregateClusterRoles(clusterRoles), clusterRoleBindings };

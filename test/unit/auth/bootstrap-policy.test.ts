@@ -54,3 +54,11 @@ test('cluster-admin is bound to system:masters and every default object is marke
     assert.equal(o.metadata.labels['kubernetes.io/bootstrapping'], 'rbac-defaults');
   }
 });
+
+test('kube-proxy (the client-kube-proxy certificate\'s user) may watch services and endpoint slices', async () => {
+  const authz = createAuthorizer(lookup());
+  const proxy: UserInfo = { username: 'system:kube-proxy', groups: ['system:authenticated'] };
+  assert.equal((await authz.authorize({ user: proxy, verb: 'watch', isResourceRequest: true, apiGroup: 'discovery.k8s.io', resource: 'endpointslices' })).allowed, true);
+  assert.equal((await authz.authorize({ user: proxy, verb: 'list', isResourceRequest: true, apiGroup: '', resource: 'services' })).allowed, true);
+  assert.equal((await authz.authorize({ user: proxy, verb: 'get', isResourceRequest: true, apiGroup: '', resource: 'secrets', namespace: 'x', name: 'y' })).allowed, false);
+});
