@@ -72,6 +72,8 @@ const MAX_ATTEMPTS = 20;
 const FILL_SQL = `INSERT INTO kv_log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const NOT_FILL = 'NOT (deleted = 1 AND prev_revision = 0)';
 const MAX_FILL = 1000;
+/** How long a pooled write waits for its row to be read back before acknowledging anyway. */
+const PUBLISH_WAIT_MS = 10_000;
 const isFill = (r: LogRow): boolean => r.deleted && r.prevRevision === 0;
 
 type Write<T> = { result: T; events: WatchEvent[] };
@@ -86,7 +88,9 @@ export class SqlLog implements Backend {
   private floor = 0;
   private timers: NodeJS.Timeout[] = [];
   private compacting: Promise<void> | undefined;
+  /** The poll in progress (pooled databases); never rejects. */
   private polling: Promise<void> | undefined;
+  private pollFailing = false;
   private pollAgain = false;
   private gapSince: number | undefined;
   private started = false;
@@ -120,7 +124,12 @@ export class SqlLog implements Backend {
     };
     every(o.compactIntervalMs ?? 5 * 60_000, () => this.compactTick());
     every(o.leaseCheckIntervalMs ?? 1000, () => this.expireLeases());
-    if (!this.exec.serialCommits) every(o.pollIntervalMs ?? 1000, () => this.poll());
+    if (!this.exec.serialCommits) {
+      // Through kickPoll, so the timer and writers never run two polls at once.
+      const timer = setInterval(() => this.kickPoll(), o.pollIntervalMs ?? 1000);
+      timer.unref();
+      this.timers.push(timer);
+    }
     this.log.info({ store: o.description, revision: current, compactRevision: this.floor }, 'datastore ready');
   }
 
@@ -267,10 +276,14 @@ export class SqlLog implements Backend {
    * feed before it is acknowledged and a watch opened afterwards never reports it as new.
    */
   private async published(revision: number): Promise<void> {
-    while (!this.closed && this.hub !== undefined && this.hub.lastRevision < revision) {
+    // The write is committed either way; if the database stops answering before its row is
+    // read back, give up waiting after a while (the poll timer publishes it later).
+    const deadline = Date.now() + PUBLISH_WAIT_MS;
+    for (let round = 0; !this.closed && this.hub !== undefined && this.hub.lastRevision < revision; round++) {
+      if (Date.now() > deadline) return;
       this.kickPoll();
-      await this.polling?.catch(() => undefined);
-      if (this.hub.lastRevision < revision) await sleep(2);
+      await this.polling;
+      if (this.hub.lastRevision < revision) await sleep(Math.min(100, 2 * (round + 1)));
     }
   }
 
@@ -280,13 +293,25 @@ export class SqlLog implements Backend {
       this.pollAgain = true;
       return;
     }
-    this.polling = this.poll().finally(() => {
-      this.polling = undefined;
-      if (this.pollAgain && !this.closed) {
-        this.pollAgain = false;
-        this.kickPoll();
-      }
-    });
+    this.polling = this.poll()
+      .then(
+        () => {
+          if (this.pollFailing) this.log.info('reading new datastore rows works again');
+          this.pollFailing = false;
+        },
+        (err: unknown) => {
+          // One line when polling starts failing (database down), not one per tick.
+          if (!this.pollFailing) this.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'cannot read new datastore rows; retrying');
+          this.pollFailing = true;
+        },
+      )
+      .finally(() => {
+        this.polling = undefined;
+        if (this.pollAgain && !this.closed) {
+          this.pollAgain = false;
+          this.kickPoll();
+        }
+      });
   }
 
   private async poll(): Promise<void> {
