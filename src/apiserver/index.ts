@@ -5,7 +5,7 @@
  */
 export { ApiServer, type ApiServerOptions } from './server.js';
 export { LOOPBACK_USER } from './types.js';
-export type { Authenticate, Authorize, AuthnRequest, AuthzAttributes, AuthzDecision, Extensions, OpenApiSource, SubjectRules, UserInfo } from './types.js';
+export type { Authenticate, Authorize, AuthnRequest, AuthzAttributes, AuthzDecision, Extensions, Impersonate, OpenApiSource, SubjectRules, UserInfo } from './types.js';
 export type { AdmissionAttributes, AdmissionPlugin } from './registry/admission.js';
 export { StatusError } from './errors.js';
 export { SYSTEM_NAMESPACES } from './bootstrap.js';

@@ -20,7 +20,7 @@ import type { AdmissionPlugin } from './registry/admission.js';
 import { resourcePrefix } from './registry/keys.js';
 import { Registry } from './registry/store.js';
 import { Rest } from './rest.js';
-import type { Authenticate, Authorize, Extensions } from './types.js';
+import type { Authenticate, Authorize, Extensions, Impersonate } from './types.js';
 import { WatchCache } from './watch-cache.js';
 
 export interface ApiServerOptions {
@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   readonly port: number;
   readonly authenticate: Authenticate;
   readonly authorize: Authorize;
+  /** kubectl --as; without it Impersonate-* headers are refused. */
+  readonly impersonate?: Impersonate;
   readonly extensions?: Extensions;
   readonly admission?: readonly AdmissionPlugin[];
   readonly serviceCidr: string;
@@ -45,6 +47,12 @@ export interface ApiServerOptions {
 }
 
 const log = logger('apiserver');
+
+/** Without an impersonation policy, asking to be someone else is refused, never ignored. */
+const refuseImpersonation: Impersonate = async (user, headers) => {
+  if (!Object.keys(headers).some((k) => k.toLowerCase().startsWith('impersonate-'))) return { kind: 'none' };
+  return { kind: 'forbidden', status: { message: `users "${String(headers['impersonate-user'] ?? '')}" is forbidden: User "${user.username}" cannot impersonate resource "users" in API group "" at the cluster scope`, details: { kind: 'users' } } };
+};
 
 export class ApiServer implements Runnable {
   readonly name = 'apiserver';
@@ -92,6 +100,7 @@ export class ApiServer implements Runnable {
       extensions: o.extensions ?? {},
       authenticate: o.authenticate,
       authorize: o.authorize,
+      impersonate: o.impersonate ?? refuseImpersonation,
       serverAddress: `${o.host === '0.0.0.0' || o.host === '' ? '127.0.0.1' : o.host}:${o.port}`,
       ready: () => [
         { name: 'etcd', ok: this.cache.failure === undefined },

@@ -50,6 +50,15 @@ export interface AuthzDecision {
 
 export type Authorize = (attributes: AuthzAttributes) => Promise<AuthzDecision>;
 
+/**
+ * Impersonation (kubectl --as): given the authenticated user and the request headers, the user
+ * the request runs as, or a refusal. 'none' when no Impersonate-* header is present.
+ */
+export type Impersonate = (
+  user: UserInfo,
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+) => Promise<{ kind: 'none' } | { kind: 'impersonated'; user: UserInfo } | { kind: 'forbidden'; status: Record<string, unknown> } | { kind: 'bad-request'; message: string }>;
+
 /** SelfSubjectRulesReview's answer for a user in a namespace. */
 export interface SubjectRules {
   readonly resourceRules: readonly Record<string, unknown>[];

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ApiServer, rbacLookup, standardExtensions, type Authenticate, type Authorize, type Extensions } from '../apiserver/index.js';
-import { bootstrapPolicy, createAuthenticator, createAuthorizer, ensurePki, ensureTokens, writeKubeconfig, type RbacLookup } from '../auth/index.js';
+import { bootstrapPolicy, createAuthenticator, createAuthorizer, ensurePki, ensureTokens, impersonate, writeKubeconfig, type RbacLookup } from '../auth/index.js';
 import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
 import { openBackend, parseEndpoint } from '../datastore/index.js';
@@ -94,6 +94,7 @@ export class ControlPlane implements Runnable {
       port: config.listener.httpsPort,
       authenticate,
       authorize,
+      impersonate: (user, headers) => impersonate(user, headers, rbac),
       bootstrapObjects: () => {
         const policy = bootstrapPolicy();
         return [...policy.clusterRoles, ...policy.clusterRoleBindings].map((o) => ({ ...o }) as never);

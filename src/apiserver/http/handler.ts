@@ -10,7 +10,7 @@ import { logger } from '../../log/index.js';
 import { badRequest, forbidden, StatusError, toStatusError, unauthorized } from '../errors.js';
 import { requestInfo, type ResourceRequestInfo } from '../request-info.js';
 import type { Rest, RestContext } from '../rest.js';
-import type { Authenticate, Authorize, AuthnRequest, AuthzDecision, Extensions, UserInfo } from '../types.js';
+import type { Authenticate, Authorize, AuthnRequest, AuthzDecision, Extensions, Impersonate, UserInfo } from '../types.js';
 import type { WatchCache } from '../watch-cache.js';
 import { isPublicPath, serveNonResource } from './non-resource.js';
 import { writeError, type Response } from './respond.js';
@@ -23,6 +23,7 @@ export interface HandlerDeps {
   readonly extensions: Extensions;
   readonly authenticate: Authenticate;
   readonly authorize: Authorize;
+  readonly impersonate?: Impersonate;
   readonly serverAddress: string;
   readonly ready: () => { name: string; ok: boolean }[];
 }
@@ -86,7 +87,16 @@ async function handle(deps: HandlerDeps, req: Request, res: Response): Promise<v
   }
   const isPublic = isPublicPath(path);
   if (!user && !isPublic) throw unauthorized();
-  const who = user ?? ANONYMOUS;
+  let who = user ?? ANONYMOUS;
+  if (user && deps.impersonate) {
+    const result = await deps.impersonate(user, req.headers as Record<string, string | string[] | undefined>);
+    if (result.kind === 'impersonated') who = result.user;
+    else if (result.kind === 'bad-request') throw badRequest(result.message);
+    else if (result.kind === 'forbidden') {
+      const status = result.status as { message?: string; details?: Record<string, unknown> };
+      throw new StatusError(403, 'Forbidden', status.message ?? 'forbidden', (status.details ?? {}) as never);
+    }
+  }
 
   const ri = requestInfo(method, path, query);
   if (!isPublic) {
