@@ -23,6 +23,7 @@ import { NodeManager } from './node/node-manager.js';
 import { parseLabel, parseTaint } from './node/node-object.js';
 import { PodManager } from './pods/manager.js';
 import { PodSync } from './pods/sync.js';
+import { privatizeCopiedUpDirs } from './rootless-dirs.js';
 
 const log = logger('agent');
 
@@ -91,6 +92,7 @@ export class Agent implements Runnable {
     if (external) {
       socket = external;
     } else {
+      if (config.rootless) privatizeCopiedUpDirs();
       ensureBuiltinImages(imagesDir);
       this.#containerd = new Containerd({ paths, sandboxImage: PAUSE_IMAGE, snapshotter: 'overlayfs', rootless: config.rootless, restrictOomScoreAdj: !hasCapSysResource() });
       await this.#containerd.start(signal);

@@ -1,0 +1,67 @@
+/**
+ * `k3s server --rootless` with its agent, as a throwaway unprivileged user: containerd runs
+ * inside the rootlesskit namespaces, the node turns Ready, a busybox pod runs with a pod IP
+ * and a graceful delete stops it. Everything dies with the namespaces when the user's
+ * processes are killed, so nothing outlives the test.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
+import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem } from '../helpers/users.js';
+
+const canRun = process.getuid?.() === 0;
+
+test('k3s server --rootless runs pods on its own node', { skip: !canRun && 'needs root to create a test user', timeout: 240_000 }, async (t) => {
+  const user = createTestUser(t, 'k3sag');
+  const problem = rootlessPrerequisiteProblem(user);
+  if (problem) return t.skip(problem);
+  const port = await freePort();
+  const node = `rootless-${process.pid}`;
+  const started = Date.now();
+  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node]);
+  const kubeconfig = join(user.home, '.kube/k3s.yaml');
+  const cacheDir = join(user.home, '.kube/test-cache');
+  const kubectl = (args: string[], input?: string): Promise<RunResult> =>
+    run('kubectl', args, { ...(input !== undefined ? { input } : {}), env: { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: cacheDir, HOME: cacheDir } });
+  const fail = (err: Error): never => {
+    throw new Error(`${err.message}\n--- server output ---\n${server.output().slice(-6000)}`);
+  };
+  await waitFor('k3s is up', () => server.output().includes('"k3s is up"') && existsSync(kubeconfig), 60_000, 100).catch(fail);
+  await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100).catch(fail);
+  const readyMs = Date.now() - started;
+  const runtime = (await kubectl(['get', 'node', node, '-o', 'jsonpath={.status.nodeInfo.containerRuntimeVersion}'])).stdout;
+  assert.match(runtime, /^containerd:\/\//);
+
+  const createdAt = Date.now();
+  const applied = await kubectl(
+    ['apply', '-f', '-'],
+    `apiVersion: v1
+kind: Pod
+metadata:
+  name: rootless-sleeper
+spec:
+  nodeName: ${node}
+  containers:
+  - name: main
+    image: docker.io/library/busybox:1.35.0
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo up; sleep 3600 & wait"]
+`,
+  );
+  assert.equal(applied.code, 0, applied.stderr);
+  await waitFor('pod Running 1/1', async () => /^rootless-sleeper\s+1\/1\s+Running/m.test((await kubectl(['get', 'pod', 'rootless-sleeper', '--no-headers'])).stdout), 60_000, 100).catch(async (err: Error) => {
+    fail(new Error(`${err.message}\n${(await kubectl(['get', 'events'])).stdout}`));
+  });
+  const runningMs = Date.now() - createdAt;
+  const ip = (await kubectl(['get', 'pod', 'rootless-sleeper', '-o', 'jsonpath={.status.podIP}'])).stdout;
+  assert.match(ip, /^10\.42\.0\.\d+$/, 'the pod has an address on the bridge inside the namespaces');
+
+  // The container traps SIGTERM: a graceful delete completes well within its grace period.
+  const deleting = Date.now();
+  const deleted = await kubectl(['delete', 'pod', 'rootless-sleeper', '--grace-period=20'], undefined);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const deleteMs = Date.now() - deleting;
+  assert.ok(deleteMs < 10_000, `delete took ${deleteMs} ms`);
+  t.diagnostic(`rootless: server start -> node Ready ${readyMs} ms; pod apply -> Running ${runningMs} ms; graceful delete ${deleteMs} ms`);
+});
