@@ -14,7 +14,7 @@ export {
   type AggregatedVersion,
 } from './discovery.js';
 export { patchMetaOf, schemaTypes, typeDef, type FieldDef, type TypeDef, type TypeExpr } from './schema/index.js';
-export { OpenApi, openApiV2, openApiV3Document, openApiV3Index, type OpenApiDocument } from './openapi/index.js';
+export { OpenApi, OPENAPI_V2_PROTOBUF, openApiV2, openApiV3Document, openApiV3Index, type OpenApiDocument } from './openapi/index.js';
 export { decodeProtobufObject, encodeProtobufObject, ProtobufError, PROTOBUF_MAGIC } from './protobuf/index.js';
 export {
   fieldProblemMessages,

@@ -17,6 +17,8 @@ export interface SchemaExtensions {
   readonly decodeProtobuf: (body: Uint8Array) => KubeObject;
   readonly openapi: {
     v2(): unknown;
+    /** /openapi/v2 for Accept ...proto-openapi.spec.v2@v1.0+protobuf; Content-Type OPENAPI_V2_PROTOBUF. */
+    v2Protobuf(): Uint8Array;
     v3Index(): unknown;
     v3(path: string): unknown;
   };
@@ -43,6 +45,7 @@ export function schemaExtensions(catalogue: Catalogue = new Catalogue()): Schema
     decodeProtobuf: (body) => decodeProtobufObject(body) as KubeObject,
     openapi: {
       v2: () => value(documents.v2()),
+      v2Protobuf: () => documents.v2Protobuf(),
       v3Index: () => value(documents.v3Index()),
       v3: (path) => value(documents.v3DocumentByPath(path)),
     },

@@ -9,6 +9,7 @@ import type { GroupVersionKind, ResourceInfo } from '../types.js';
 import { DELETE_OPTIONS_DEF, STATUS_DEF, WATCH_EVENT_DEF, resourcePaths } from './paths.js';
 import { definitionClosure, definitionSchema, PATCH, type Dialect, type SchemaObject } from './schemas.js';
 import { typeDef } from '../schema/registry.js';
+import { encodeOpenApiV2 } from './v2-protobuf.js';
 import { GIT_VERSION } from '../../version.js';
 
 export interface OpenApiDocument {
@@ -97,6 +98,7 @@ function referencedDefinitions(paths: SchemaObject): Set<string> {
 /** Builds and caches the documents of one catalogue; call invalidate() when CRDs change it. */
 export class OpenApi {
   #v2: OpenApiDocument | undefined;
+  #v2Protobuf: Uint8Array | undefined;
   #v3 = new Map<string, OpenApiDocument>();
   #index: OpenApiDocument | undefined;
   #kinds: Map<string, GroupVersionKind[]> | undefined;
@@ -105,6 +107,7 @@ export class OpenApi {
 
   invalidate(): void {
     this.#v2 = undefined;
+    this.#v2Protobuf = undefined;
     this.#v3.clear();
     this.#index = undefined;
     this.#kinds = undefined;
@@ -174,7 +177,21 @@ export class OpenApi {
     });
     return this.#v2;
   }
+
+  /**
+   * /openapi/v2 for Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf (what
+   * client-go's OpenAPISchema() sends and can only decode).
+   */
+  v2Protobuf(): Uint8Array {
+    return (this.#v2Protobuf ??= encodeOpenApiV2(JSON.parse(this.v2().json) as Record<string, unknown>));
+  }
 }
+
+/**
+ * The Content-Type of v2Protobuf() bodies. Clients ask with "...spec.v2@v1.0+protobuf" in Accept,
+ * but Go's mime parser rejects "@" in a Content-Type, so the answer uses the dotted form.
+ */
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 export function v3Path(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;

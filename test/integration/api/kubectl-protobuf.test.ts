@@ -102,11 +102,11 @@ test('kubectl create token, auth can-i and auth whoami bodies decode', async (t)
 
 test('kubectl reads protobuf responses encoded from JSON: can-i, create token, create configmap', async (t) => {
   const dir = tempDir(t);
-  const probe = await startProbeServer(dir, await freePort(), (request, decoded) => {
+  const probe = await startProbeServer(dir, await freePort(), { answer: (request, decoded) => {
     if (decoded.kind === 'SelfSubjectAccessReview') return { ...decoded, status: { allowed: true, reason: 'probe says so' } };
     if (decoded.kind === 'TokenRequest') return { ...decoded, status: { token: 'tok.en.value', expirationTimestamp: '2030-01-02T03:04:05Z' } };
     return { ...decoded, metadata: { ...(decoded.metadata as object), uid: 'u-1', resourceVersion: '7', creationTimestamp: '2025-01-01T00:00:00Z' } };
-  });
+  } });
   t.after(() => probe.close());
   const env = { kubeconfig: probe.kubeconfig, cacheDir: tempDir(t) };
   const canI = await kubectl(env, ['auth', 'can-i', 'delete', 'nodes']);

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { Catalogue, aggregatedDiscovery, AGGREGATED_DISCOVERY_V2 } from '../../../src/api/index.js';
-import { OpenApi } from '../../../src/api/openapi/index.js';
+import { OpenApi, OPENAPI_V2_PROTOBUF } from '../../../src/api/openapi/index.js';
 import { decodeProtobufObject, encodeProtobufObject, type JsonObject } from '../../../src/api/protobuf/index.js';
 
 export interface RecordedRequest {
@@ -30,7 +30,14 @@ export interface ProbeServer {
   close(): Promise<void>;
 }
 
-export async function startProbeServer(dir: string, port: number, answer?: Answer): Promise<ProbeServer> {
+export interface ProbeOptions {
+  readonly answer?: Answer;
+  /** Answer /openapi/v3 with 404, as an old server would, so kubectl falls back to /openapi/v2. */
+  readonly withoutV3?: boolean;
+}
+
+export async function startProbeServer(dir: string, port: number, options: ProbeOptions = {}): Promise<ProbeServer> {
+  const { answer } = options;
   const key = join(dir, 'probe.key');
   const cert = join(dir, 'probe.crt');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], {
@@ -64,6 +71,13 @@ export async function startProbeServer(dir: string, port: number, answer?: Answe
         send(200, { major: '1', minor: '32', gitVersion: 'v1.32.0', platform: 'linux/amd64' });
       } else if (url.pathname === '/api' || url.pathname === '/apis') {
         send(200, aggregatedDiscovery(catalogue, url.pathname === '/api'), AGGREGATED_DISCOVERY_V2);
+      } else if (url.pathname === '/openapi/v2') {
+        if ((req.headers.accept ?? '').includes('proto-openapi')) {
+          res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF });
+          res.end(openapi.v2Protobuf());
+        } else send(200, openapi.v2().json);
+      } else if (url.pathname.startsWith('/openapi/v3') && options.withoutV3) {
+        send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' });
       } else if (url.pathname === '/openapi/v3') {
         send(200, openapi.v3Index().json);
       } else if (url.pathname.startsWith('/openapi/v3/')) {
