@@ -16,8 +16,6 @@ import type { Pki } from './pki.js';
 import { ServiceAccountTokens, type ObjectLookup } from './service-account-tokens.js';
 import { ANONYMOUS, withAuthenticatedGroup, type UserInfo } from './user.js';
 
-const log = logger('auth');
-
 export interface AuthRequest {
   /**
    * The TLS peer certificate: DER bytes, or what tls.TLSSocket#getPeerCertificate() returns
@@ -76,6 +74,8 @@ export function createAuthenticator(
     now,
   });
   const extraTokens = options.tokenAuthenticators ?? [];
+  // Taken when the authenticator is built, so it follows the CLI's logging configuration.
+  const log = logger('auth');
 
   async function authenticateToken(token: string): Promise<AuthResult> {
     const sa = await serviceAccountTokens.verify(token, options.lookup);

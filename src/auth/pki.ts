@@ -17,8 +17,6 @@ import { readOptional, writeFileAtomic } from './files.js';
 import { canonicalIp } from './ip.js';
 import { generateEcKey, parsePrivateKey, parsePrivateKeys, privateKeyToPem } from './keys.js';
 
-const log = logger('auth');
-
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
 
@@ -145,7 +143,7 @@ async function ensureCa(prefix: string, certFile: string, keyFile: string, now: 
   const commonName = `${prefix}-ca@${Math.floor(now.getTime() / 1000)}`;
   const created = await createCaCertificate(commonName, key, now);
   await writeFileAtomic(certFile, created, CERT_MODE);
-  log.info({ file: certFile, commonName }, 'created certificate authority');
+  logger('auth').info({ file: certFile, commonName }, 'created certificate authority');
   return { certPem: created, key };
 }
 
@@ -162,7 +160,7 @@ async function ensureLeaf(spec: LeafSpec, certFile: string, keyFile: string, ca:
   if (certPem !== undefined && keyPem !== undefined) {
     const reason = leafNeedsRenewal(certPem, spec, ca.certPem, now);
     if (reason === undefined) return { certPem, keyPem };
-    log.info({ file: certFile, reason }, 're-issuing certificate');
+    logger('auth').info({ file: certFile, reason }, 're-issuing certificate');
   }
   // The key is kept when present so that pinned public keys survive a re-issue.
   const key = keyPem !== undefined ? parsePrivateKey(keyPem, keyFile) : generateEcKey();

@@ -1,6 +1,10 @@
 /** A minimal server Config slice for auth tests. */
 import type { Config } from '../../../src/config/types.js';
 import { Secret } from '../../../src/config/secret.js';
+import { configureLogging } from '../../../src/log/index.js';
+
+// The PKI logs each CA it creates; keep test output to the test report (K3S_LOG_LEVEL overrides).
+configureLogging({ debug: false, level: (process.env.K3S_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
 
 export type AuthTestConfig = Pick<Config, 'dataDir' | 'nodeName' | 'listener' | 'cluster' | 'kubeconfig' | 'token'>;
 
