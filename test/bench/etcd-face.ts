@@ -139,6 +139,64 @@ async function measure(target: string, pid: number, puts: number, watchSamples: 
   return { seqPutsPerSec, concPutsPerSec, rangeMs: rangeTimes[2] ?? NaN, watchP50Ms: pct(50), watchP99Ms: pct(99), ...rss(pid) };
 }
 
+/** The same load on the SQLite Backend in this process, without gRPC: what the face adds. */
+async function measureInProcess(puts: number, watchSamples: number): Promise<Omit<Result, 'rssMiB' | 'peakRssMiB'>> {
+  const dir = mkdtempSync(join(tmpdir(), 'k3s-bench-direct-'));
+  const store = await openBackend(parseEndpoint(`sqlite://${join(dir, 'state.db')}`), { dataDir: dir });
+  try {
+    const write = (key: string): Promise<unknown> => store.txn([], [{ type: 'put', key, value: VALUE }], []);
+    let t0 = performance.now();
+    for (let i = 0; i < puts; i++) await write(`/seq/${i}`);
+    const seqPutsPerSec = puts / ((performance.now() - t0) / 1000);
+    const perClient = Math.ceil((puts * 2) / CONCURRENCY);
+    t0 = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async (_, n) => {
+      for (let i = 0; i < perClient; i++) await write(`/conc/${n}/${i}`);
+    }));
+    const concPutsPerSec = (perClient * CONCURRENCY) / ((performance.now() - t0) / 1000);
+    await Promise.all(Array.from({ length: CONCURRENCY }, async (_, n) => {
+      for (let i = 0; i < RANGE_KEYS / CONCURRENCY; i++) await write(`/range/${String(n).padStart(2, '0')}/${String(i).padStart(5, '0')}`);
+    }));
+    const rangeTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      const res = await store.range({ key: '/range/', rangeEnd: '/range0' });
+      rangeTimes.push(performance.now() - start);
+      if (res.kvs.length !== RANGE_KEYS) throw new Error(`range returned ${res.kvs.length} keys`);
+    }
+    const latencies: number[] = [];
+    const sentAt = new Map<string, number>();
+    let arrived: (() => void) | undefined;
+    const watch = store.watch({ key: '/watch/', rangeEnd: '/watch0' }, {
+      onEvents: (events) => {
+        const now = performance.now();
+        for (const e of events) {
+          const start = sentAt.get(e.kv.key);
+          if (start !== undefined) latencies.push(now - start);
+        }
+        arrived?.();
+      },
+      onError: (err) => {
+        throw err;
+      },
+    });
+    for (let i = 0; i < watchSamples; i++) {
+      const key = `/watch/${i}`;
+      const got = new Promise<void>((resolve) => (arrived = resolve));
+      sentAt.set(key, performance.now());
+      await Promise.all([write(key), got]);
+    }
+    watch.cancel();
+    latencies.sort((a, b) => a - b);
+    rangeTimes.sort((a, b) => a - b);
+    const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+    return { seqPutsPerSec, concPutsPerSec, rangeMs: rangeTimes[2] ?? NaN, watchP50Ms: pct(50), watchP99Ms: pct(99) };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const puts = Number(process.argv[2] ?? 1000);
   const watchSamples = Number(process.argv[3] ?? 300);
@@ -151,10 +209,12 @@ async function main(): Promise<void> {
   const etcd = await startEtcd(undefined, { durable: true });
   const oursRuns: Result[] = [];
   const theirsRuns: Result[] = [];
+  const directRuns: Result[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
       oursRuns.push(await measure(face.target, face.pid, puts, watchSamples, round));
       theirsRuns.push(await measure(`${etcd.host}:${etcd.port}`, etcd.pid, puts, watchSamples, round));
+      directRuns.push({ ...(await measureInProcess(puts, watchSamples)), rssMiB: NaN, peakRssMiB: NaN });
     }
   } finally {
     await face.stop();
@@ -177,6 +237,7 @@ async function main(): Promise<void> {
   };
   const ours = best(oursRuns);
   const theirs = best(theirsRuns);
+  const direct = best(directRuns);
 
   const rows: [string, keyof Result, number, string][] = [
     ['sequential puts/s (1 KiB)', 'seqPutsPerSec', 0, 'higher is better'],
@@ -187,13 +248,14 @@ async function main(): Promise<void> {
     ['server RSS after the run, MiB', 'rssMiB', 0, 'lower is better'],
     ['server peak RSS, MiB', 'peakRssMiB', 0, 'lower is better'],
   ];
-  console.log(`\n| metric | etcd face on SQLite | etcd 3.4 | face / etcd | |`);
-  console.log(`|---|---:|---:|---:|---|`);
+  console.log(`\n| metric | etcd face on SQLite | etcd 3.4 | face / etcd | SQLite Backend in-process (no gRPC) | |`);
+  console.log(`|---|---:|---:|---:|---:|---|`);
   for (const [label, field, digits, better] of rows) {
-    console.log(`| ${label} | ${ours[field].toFixed(digits)} | ${theirs[field].toFixed(digits)} | ${(ours[field] / theirs[field]).toFixed(2)} | ${better} |`);
+    const inProcess = Number.isNaN(direct[field]) ? '-' : direct[field].toFixed(digits);
+    console.log(`| ${label} | ${ours[field].toFixed(digits)} | ${theirs[field].toFixed(digits)} | ${(ours[field] / theirs[field]).toFixed(2)} | ${inProcess} | ${better} |`);
   }
   console.log(`\nBest of ${rounds} alternating rounds; per round ${puts} sequential puts, ${Math.ceil((puts * 2) / CONCURRENCY) * CONCURRENCY} concurrent puts, ${RANGE_KEYS} keys loaded, ${watchSamples} watch samples; RSS after the last round; node ${process.version}.`);
-  for (const [name, runs] of [['face', oursRuns], ['etcd', theirsRuns]] as const) {
+  for (const [name, runs] of [['face', oursRuns], ['etcd', theirsRuns], ['in-process', directRuns]] as const) {
     console.log(`${name} rounds: ${runs.map((r) => `${r.seqPutsPerSec.toFixed(0)}/${r.concPutsPerSec.toFixed(0)} puts/s, range ${r.rangeMs.toFixed(0)} ms, watch p50/p99 ${r.watchP50Ms.toFixed(2)}/${r.watchP99Ms.toFixed(2)} ms`).join('; ')}`);
   }
 }
