@@ -245,7 +245,9 @@ export class SqlLog implements Backend {
       try {
         const { result, events } = await this.exec.write(program);
         if (events.length > 0) {
-          if (this.exec.serialCommits) feed.publish(events);
+          // Pooled: publish directly when this write's revisions are exactly the next ones (no
+          // other transaction can still commit below them), else read back in id order.
+          if (this.exec.serialCommits || follows(feed.lastRevision, events)) feed.publish(events);
           else await this.published(events[events.length - 1]!.kv.modRevision);
         }
         return result;
@@ -512,6 +514,17 @@ function checkLimits(key: string, value: Uint8Array): void {
 function randomLeaseId(): number {
   // Positive and within 2^53 so it survives JSON and JavaScript numbers.
   return Math.floor(Math.random() * 2 ** 52) + 1;
+}
+
+/** Whether the revisions of `events` are exactly last+1, last+2, ... with none missing. */
+function follows(last: number, events: readonly WatchEvent[]): boolean {
+  let expect = last + 1;
+  for (const e of events) {
+    const rev = e.kv.modRevision;
+    if (rev === expect) expect++;
+    else if (rev !== expect - 1) return false;
+  }
+  return expect > last + 1;
 }
 
 function sleep(ms: number): Promise<void> {
