@@ -59,7 +59,7 @@ export function podForNode(ds: DaemonSet, nodeName: string, hash: string): PodLi
     requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] },
   };
   spec.affinity = affinity;
-  return {
+  const pod: KubeObject = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
@@ -71,6 +71,7 @@ export function podForNode(ds: DaemonSet, nodeName: string, hash: string): PodLi
     },
     spec,
   };
+  return pod as PodLike;
 }
 
 /** Should `node` run the set's pod: node selector, required node affinity, and taints (NoSchedule/NoExecute) all allow it. */

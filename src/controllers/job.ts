@@ -340,7 +340,8 @@ export class JobController extends QueueController {
       spec['hostname'] ??= `${name}-${index}`;
       // Every container learns its index as upstream exposes it.
       for (const field of ['containers', 'initContainers']) {
-        for (const c of (spec[field] as { env?: unknown[] }[] | undefined) ?? []) {
+        for (const c of (spec[field] as { env?: Record<string, unknown>[] }[] | undefined) ?? []) {
+          if (c.env?.some((e) => e['name'] === 'JOB_COMPLETION_INDEX')) continue;
           c.env = [...(c.env ?? []), { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } }];
         }
       }
