@@ -219,7 +219,9 @@ function decodeSpecial(bytes: Uint8Array, name: ScalarName): unknown {
 /** metav1.Time is RFC 3339 at second precision; MicroTime keeps microseconds; zero is null. */
 function formatTime(seconds: bigint, nanos: number, micro: boolean): string | null {
   if (seconds === GO_ZERO_TIME_SECONDS && nanos === 0) return null;
-  const iso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  const date = new Date(Number(seconds) * 1000);
+  if (Number.isNaN(date.getTime()) || nanos < 0 || nanos > 999_999_999) throw new ProtobufError(`time ${seconds}s ${nanos}ns is out of range`);
+  const iso = date.toISOString().slice(0, 19);
   if (!micro) return `${iso}Z`;
   return `${iso}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z`;
 }

@@ -71,7 +71,11 @@ export function decodeProtobufObject(body: Uint8Array): JsonObject {
   if (envelope.contentEncoding) throw new ProtobufError(`unsupported protobuf content encoding "${envelope.contentEncoding}"`);
   if (envelope.contentType && !envelope.contentType.startsWith('application/vnd.kubernetes.protobuf')) {
     if (envelope.contentType.startsWith('application/json')) {
-      return JSON.parse(decodeUtf8(envelope.raw)) as JsonObject;
+      try {
+        return JSON.parse(decodeUtf8(envelope.raw)) as JsonObject;
+      } catch (error) {
+        throw new ProtobufError('the JSON inside the protobuf envelope does not parse', { cause: error });
+      }
     }
     throw new ProtobufError(`unsupported content type "${envelope.contentType}" inside the protobuf envelope`);
   }
