@@ -33,7 +33,13 @@ export function openPostgres(endpoint: PostgresEndpoint, options: ExternalSqlOpt
   const pool = new pg.Pool(config);
   // An idle pooled connection that breaks (server restart) is reported here; without a
   // listener it would crash the process. The pool replaces it on next use.
-  pool.on('error', (err) => log.warn({ datastore: what, reason: err.message }, 'postgres connection lost; it will be replaced'));
+  let lastLostLog = 0;
+  pool.on('error', (err) => {
+    // Every idle connection reports the same outage: one line per 10 s is enough.
+    if (Date.now() - lastLostLog < 10_000) return;
+    lastLostLog = Date.now();
+    log.warn({ datastore: what, reason: err.message }, 'postgres connection lost; it will be replaced');
+  });
   const { startTimeoutMs, ...logOptions } = options;
   return new ExternalSqlLog(
     {
