@@ -83,6 +83,7 @@ export {
 } from './rbac.js';
 export { createNodeAuthorizer, nodeIdentity, nodeRules, unionAuthorizers, NODES_GROUP, type NodeGraph } from './node-authorizer.js';
 export { createEncryptionTransformer, encryptionConfigPath, ensureEncryptionConfig, type EncryptionTransformer } from './secrets-encryption.js';
+export { checkNodePassword, hashNodePassword, nodePasswordSecret, nodePasswordSecretName, verifyNodePassword } from './node-password.js';
 export { jwks, openIdConfiguration } from './oidc.js';
 export {
   BOOTSTRAP_SECRET_TYPE,
