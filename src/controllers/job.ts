@@ -37,6 +37,8 @@ import { controllerOf, isPodActive, isPodReady, podRank, type PodLike } from './
 const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const;
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
 const EXPECTATION_TTL_MS = 5 * 60 * 1000;
+/** The spec.managedBy value that means this controller (also the default). */
+const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
 /** Upstream's cap on the delay before a failed pod is replaced. */
 const MAX_BACKOFF_MS = 6 * 60 * 1000;
 
@@ -131,6 +133,9 @@ export class JobController extends QueueController {
     const { namespace } = splitKey(key);
     const podRef: ResourceRef = { ...PODS, ...(namespace ? { namespace } : {}) };
     const jobRef: ResourceRef = { ...JOBS, ...(namespace ? { namespace } : {}) };
+    // Another controller (spec.managedBy, e.g. a multi-cluster queue) owns this job's status.
+    const managedBy = (job.spec as { managedBy?: string } | undefined)?.managedBy;
+    if (managedBy && managedBy !== JOB_CONTROLLER_NAME) return;
     const pods = this.pods.byIndex('job', job.metadata?.uid ?? '');
 
     if (isFinished(job) || job.metadata?.deletionTimestamp) {

@@ -4,6 +4,8 @@ import type { KubeObject } from '../../../src/api/types.js';
 import type { ApiClient } from '../../../src/client/types.js';
 import { GarbageCollector } from '../../../src/controllers/garbage-collector.js';
 import { JobController } from '../../../src/controllers/job.js';
+import { ControllerManager } from '../../../src/controllers/manager.js';
+import { startHarness } from '../apiserver/harness.js';
 import { waitFor } from '../../helpers/index.js';
 import { setPodReady, startControllers } from './harness.js';
 
@@ -181,5 +183,47 @@ describe('job controller', () => {
       }
     }, 10_000);
     await waitFor('pods deleted', async () => (await client.list(PODS, { labelSelector: 'job-name=ttl' })).items.length === 0 || undefined, 10_000);
+  });
+
+  test('a controller restart between recording a finished pod and releasing it counts the pod exactly once', async (t) => {
+    const h = await startHarness(t);
+    const client = h.server.loopback();
+    const run = async (): Promise<() => Promise<void>> => {
+      const manager = new ControllerManager(client, () => [new JobController()], { retryPeriodMs: 50 });
+      const ac = new AbortController();
+      await manager.start(ac.signal);
+      const stop = async (): Promise<void> => {
+        ac.abort();
+        await manager.stopped();
+      };
+      t.after(stop);
+      return stop;
+    };
+    const stopFirst = await run();
+    await client.create(JOBS, job('crash', { completions: 3, parallelism: 2 }));
+    const [a, b] = await runningPods(client, 'crash', 2);
+    await stopFirst();
+    // What the first controller would have written just before dying: A recorded, not yet released.
+    await finish(client, a!, 0);
+    const j = await client.get(JOBS, 'crash');
+    await client.update(JOBS, { ...j, status: { ...(j.status as object), uncountedTerminatedPods: { succeeded: [a!.metadata?.uid] } } }, { subresource: 'status' });
+    await finish(client, b!, 0);
+    await run();
+    const [c] = await runningPods(client, 'crash', 1);
+    await finish(client, c!, 0);
+    const done = await condition(client, 'crash', 'Complete');
+    const status = done.status as Record<string, unknown>;
+    assert.equal(status.succeeded, 3);
+    assert.equal(status.failed, 0);
+    assert.deepEqual(status.uncountedTerminatedPods, {});
+    assert.equal((await client.list(PODS, { labelSelector: 'job-name=crash' })).items.length, 3, 'no pod created twice');
+  });
+
+  test('a job managed by another controller (spec.managedBy) is left alone', async (t) => {
+    const client = await startControllers(t, () => [new JobController()]);
+    await client.create(JOBS, { ...job('external'), spec: { ...(job('external').spec as object), managedBy: 'example.com/queue' } });
+    await client.create(JOBS, job('mine'));
+    await runningPods(client, 'mine', 1);
+    assert.equal((await client.list(PODS, { labelSelector: 'job-name=external' })).items.length, 0);
   });
 });
