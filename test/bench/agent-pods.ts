@@ -1,0 +1,116 @@
+/**
+ * Benchmark: the agent as root. Spawns `k3s server` (with its agent) on a fresh data dir and
+ * measures: spawn -> node Ready; pod startup latency (create -> Running observed via watch,
+ * local busybox image) p50/p99 over N pods created BATCH at a time (default 20); RSS of the k3s process plus
+ * containerd at idle with 0 and with 20 pods. Pods are force-deleted and the runtime cleaned
+ * before the server stops.
+ * Run as root: node dist/test/bench/agent-pods.js [pods=100] [batch=20]
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { containerdPaths, CriClient } from '../../src/agent/index.js';
+import type { KubeObject } from '../../src/api/types.js';
+import { httpsClientFromKubeconfig } from '../../src/client/index.js';
+import { freePort, K3S_BIN } from '../helpers/index.js';
+import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
+
+const total = Number(process.argv[2] ?? 100);
+/** Pods created at once; 1 measures the unloaded path. */
+const BATCH = Number(process.argv[3] ?? 20);
+const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+function pidsMatching(text: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(text)) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'k3s-bench-agent-'));
+const dataDir = join(dir, 'data');
+const kubeconfig = join(dir, 'kubeconfig.yaml');
+const port = await freePort();
+const node = `bench-${process.pid}`;
+const started = Date.now();
+const server = spawn(process.execPath, [K3S_BIN, 'server', '-d', dataDir, '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig, '--node-name', node], { stdio: 'ignore' });
+const socket = containerdPaths(dataDir, { rootless: false }).socket;
+try {
+  await until('kubeconfig', async () => (existsSync(kubeconfig) ? true : undefined), 60_000);
+  const client = httpsClientFromKubeconfig(kubeconfig, 'bench');
+  await until('node Ready', async () => {
+    const n = await client.get({ group: '', version: 'v1', resource: 'nodes' }, node);
+    return (n['status'] as { conditions?: { type: string; status: string }[] }).conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+  }, 60_000);
+  const readyMs = Date.now() - started;
+  const containerd = pidsMatching(`containerd --config ${dataDir}`)[0] ?? 0;
+  const idle = async (): Promise<number> => {
+    await new Promise((r) => setTimeout(r, 5000));
+    return Math.round((rssKb(server.pid ?? 0) + (containerd ? rssKb(containerd) : 0)) / 1024);
+  };
+  const rss0 = await idle();
+
+  const createdAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const watch = new AbortController();
+  const done = new Set<string>();
+  void client.watch(PODS, {}, (e) => {
+    const name = e.object.metadata?.name ?? '';
+    const phase = (e.object['status'] as { phase?: string } | undefined)?.phase;
+    if (phase === 'Running' && createdAt.has(name) && !done.has(name)) {
+      done.add(name);
+      latencies.push(Date.now() - createdAt.get(name)!);
+    }
+  }, watch.signal).catch(() => undefined);
+  let rss20 = 0;
+  for (let i = 0; i < total; i += BATCH) {
+    const names = Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => `bench-${i + k}`);
+    await Promise.all(
+      names.map(async (name) => {
+        createdAt.set(name, Date.now());
+        await client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'docker.io/library/busybox:1.35.0', command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"] }] } } as KubeObject);
+      }),
+    );
+    await until(`${i + names.length} pods Running`, async () => (done.size >= i + names.length ? true : undefined), 300_000);
+    if (i + names.length === 20) rss20 = await idle();
+  }
+  watch.abort();
+  latencies.sort((a, b) => a - b);
+  console.log(JSON.stringify({ pods: latencies.length, batch: BATCH, nodeReadyMs: readyMs, podStartupMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] }, idleRssMB: { pods0: rss0, pods20: rss20 } }));
+  const list = await client.list(PODS);
+  await Promise.all(list.items.map((p) => client.delete(PODS, p.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined)));
+  const cri = new CriClient(socket);
+  await until('runtime empty', async () => ((await cri.listPodSandbox()).length === 0 ? true : undefined), 120_000).catch(() => undefined);
+  cri.close();
+} finally {
+  await cleanUpRuntime(socket);
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
