@@ -57,7 +57,7 @@ export interface SqlServer extends DbServer {
   readonly socket?: string;
   /** When started with TLS: the CA that signed the server certificate. */
   readonly tls?: { readonly caFile: string };
-  /** Stops the server abruptly, waits `downMs`, and starts it again on the same data and port (postgres). */
+  /** Stops the server abruptly (a crash), waits `downMs`, and starts it again on the same data and port. */
   restart?(downMs?: number): Promise<void>;
 }
 
@@ -235,7 +235,7 @@ export async function startMariadb(cleanup?: Cleanup, options: PostgresOptions =
     const password = options.password ?? randomBytes(9).toString('base64url');
     await mustRun('mariadb-install-db', 'mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--user=mysql', '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve'], { cwd: dir, timeoutMs: 120_000 });
     const port = options.port ?? (await freePort());
-    const durability = options.durable === true ? ['--innodb-flush-log-at-trx-commit=1', '--sync-binlog=1'] : ['--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0'];
+    const durability = options.durable === true ? ['--innodb-flush-log-at-trx-commit=1', '--sync-binlog=1'] : ['--innodb-flush-log-at-trx-commit=2', '--innodb-doublewrite=0'];
     // The test user is created by the server itself at start-up (--init-file), before it
     // accepts connections, so a client dialing early never sees a server without it.
     const user = 'k3s';
@@ -252,38 +252,48 @@ export async function startMariadb(cleanup?: Cleanup, options: PostgresOptions =
       tlsArgs = [`--ssl-ca=${certs.caFile}`, `--ssl-cert=${certs.serverCert}`, `--ssl-key=${certs.serverKey}`];
       caFile = certs.caFile;
     }
-    const tracked = spawnTracked(stack, '/usr/sbin/mariadbd', [
-      '--no-defaults',
-      `--datadir=${data}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--user=mysql',
-      `--pid-file=${join(dir, 'mariadbd.pid')}`,
-      '--skip-name-resolve',
-      '--innodb-buffer-pool-size=64M',
-      '--max-connections=300',
-      `--init-file=${initFile}`,
-      ...durability,
-      ...tlsArgs,
-    ], { cwd: dir });
-    const exit = watchExit(tracked, 'mariadbd');
     const mysql = (statement: string, database?: string): Promise<string> =>
       mustRun('mariadb', 'mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-N', '-B', ...(database !== undefined ? [database] : []), '-e', statement]);
-    await waitFor('mariadbd to accept connections', async () => {
-      exit.check();
-      return existsSync(socket) && (await run('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-e', 'SELECT 1'])).code === 0;
-    }, 60_000, 100);
+    const launch = async (): Promise<Tracked> => {
+      const tracked = spawnTracked(stack, '/usr/sbin/mariadbd', [
+        '--no-defaults',
+        `--datadir=${data}`,
+        `--socket=${socket}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        '--user=mysql',
+        `--pid-file=${join(dir, 'mariadbd.pid')}`,
+        '--skip-name-resolve',
+        '--innodb-buffer-pool-size=64M',
+        '--max-connections=300',
+        `--init-file=${initFile}`,
+        ...durability,
+        ...tlsArgs,
+      ], { cwd: dir });
+      const exit = watchExit(tracked, 'mariadbd');
+      await waitFor('mariadbd to accept connections', async () => {
+        exit.check();
+        return existsSync(socket) && (await run('mariadb', ['--no-defaults', `--socket=${socket}`, '-uroot', '-e', 'SELECT 1'])).code === 0;
+      }, 60_000, 100);
+      return tracked;
+    };
+    let tracked = await launch();
     return finish<SqlServer>(stack, cleanup, {
       host: '127.0.0.1',
       port,
       pid: tracked.child.pid ?? 0,
       user,
       password,
-      output: tracked.output,
+      output: () => tracked.output(),
       async createDatabase(name = randomName('k3s')): Promise<string> {
         await mysql(`CREATE DATABASE \`${name}\``);
         return name;
+      },
+      async restart(downMs = 0): Promise<void> {
+        tracked.child.kill('SIGKILL');
+        await tracked.exited;
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        tracked = await launch();
       },
       endpoint: (database) => `mysql://${user}:${password}@tcp(127.0.0.1:${port})/${database}`,
       socket,
