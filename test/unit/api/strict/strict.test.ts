@@ -101,3 +101,55 @@ test('duplicate YAML keys are found by path', () => {
   assert.deepEqual(parsed.value, { metadata: { name: 'b' }, spec: { ports: [{ port: 2 }] } });
   assert.throws(() => parseYamlWithDuplicates('a: [1,\n'), /invalid YAML/);
 });
+
+test('a controller-gen style CRD manifest passes strict validation; a typo in it does not', () => {
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'charts.example.com', annotations: { 'controller-gen.kubebuilder.io/version': 'v0.16.0' } },
+    spec: {
+      group: 'example.com',
+      names: { kind: 'Chart', listKind: 'ChartList', plural: 'charts', singular: 'chart', shortNames: ['ch'], categories: ['all'] },
+      scope: 'Namespaced',
+      conversion: { strategy: 'None' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          additionalPrinterColumns: [{ name: 'Version', type: 'string', jsonPath: '.spec.version', priority: 0 }],
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+          selectableFields: [{ jsonPath: '.spec.version' }],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              required: ['spec'],
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: {
+                    version: { type: 'string', pattern: '^v', default: 'v1', example: 'v2' },
+                    replicas: { type: 'integer', format: 'int32', minimum: 0, nullable: true },
+                    port: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+                    values: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                    labels: { type: 'object', additionalProperties: { type: 'string' }, 'x-kubernetes-map-type': 'granular' },
+                    hosts: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set', maxItems: 10 },
+                    rules: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' } } } },
+                  },
+                  'x-kubernetes-validations': [{ rule: 'self.replicas >= 0', message: 'no negative replicas', reason: 'FieldValueInvalid', fieldPath: '.replicas' }],
+                },
+                status: { type: 'object', properties: { replicas: { type: 'integer' } } },
+              },
+            },
+          },
+        },
+      ],
+    },
+    status: { acceptedNames: { kind: '', plural: '' }, conditions: [], storedVersions: ['v1'] },
+  };
+  const gvk = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' };
+  assert.deepEqual(findFieldProblems(gvk, crd).unknown, []);
+  const typo = structuredClone(crd) as { spec: { versions: Record<string, unknown>[] } };
+  typo.spec.versions[0]!.servd = true;
+  assert.deepEqual(findFieldProblems(gvk, typo).unknown, ['spec.versions[0].servd']);
+});
