@@ -28,7 +28,7 @@ interface PodView {
   status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; restartCount: number; state: { waiting?: { reason?: string; message?: string }; running?: unknown; terminated?: { exitCode: number } } }[]; initContainerStatuses?: { state: { terminated?: { exitCode: number } } }[] };
 }
 
-test('agent as root: node Ready, pods run, crash, fail to pull and stop on delete', { skip: !canRun && 'needs root for containerd', timeout: 240_000 }, async (t) => {
+test('agent as root: node Ready, pods run, crash, fail to pull or start, survive a containerd kill and stop on delete', { skip: !canRun && 'needs root for containerd', timeout: 240_000 }, async (t) => {
   // node:test runs after-hooks in registration order: the runtime must be cleaned up (through
   // containerd, while its data dir exists) before the API server and temp dirs go away.
   let cleanup: () => Promise<void> = async () => {};
@@ -125,13 +125,32 @@ test('agent as root: node Ready, pods run, crash, fail to pull and stop on delet
   }, 60_000, 50);
   assert.equal(((await client.get(PODS, 'missing')) as PodView).status?.phase, 'Pending');
 
+  // A command that does not exist: RunContainerError with the runtime's message.
+  await client.create(PODS, pod('badcmd', nodeName, { command: ['/no/such/binary'] }));
+  const bad = await waitFor('pod badcmd RunContainerError', async () => {
+    const p = (await client.get(PODS, 'badcmd')) as PodView;
+    const w = p.status?.containerStatuses?.[0]?.state.waiting;
+    return w?.reason === 'RunContainerError' ? w : undefined;
+  }, 30_000, 50);
+  assert.match(bad.message ?? '', /no such file or directory/);
+
+  // containerd killed mid-run: restarted by the agent, the running pod survives, new pods run.
+  const before = agent.containerd?.pid;
+  process.kill(before ?? 0, 'SIGKILL');
+  await waitFor('containerd restarted', () => (agent.containerd?.restarts ?? 0) >= 1 && agent.containerd?.pid !== before, 30_000);
+  await client.create(PODS, pod('after-restart', nodeName, { command: ['sh', '-c', 'sleep 3600'] }));
+  await waitFor('pod after-restart Running', async () => ((await client.get(PODS, 'after-restart')) as PodView).status?.phase === 'Running', 60_000);
+  const web = (await client.get(PODS, 'web')) as PodView;
+  assert.equal(web.status?.containerStatuses?.[0]?.restartCount, 0, 'the running pod was not restarted');
+  assert.equal(web.status?.phase, 'Running');
+
   // Delete with a grace period: the container gets SIGTERM, the kubelet finishes the deletion.
   const deleting = Date.now();
   await client.delete(PODS, 'web', { gracePeriodSeconds: 5 });
   await waitFor('pod web gone', async () => client.get(PODS, 'web').then(() => false, () => true), 30_000);
   const deleteMs = Date.now() - deleting;
   // Force-deleting the rest leaves nothing behind in the runtime.
-  for (const name of ['crash', 'missing']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
+  for (const name of ['crash', 'missing', 'badcmd', 'after-restart']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
   const cri = new CriClient(agent.criSocket ?? '');
   try {
     await waitFor('no sandboxes left', async () => (await cri.listPodSandbox()).length === 0, 30_000);
