@@ -23,7 +23,9 @@ const CHANNEL_OPTIONS: ClientOptions = {
   'grpc.max_send_message_length': -1,
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
-  'grpc.keepalive_permit_without_calls': 1,
+  // Pings only while calls are open: etcd's server-side policy may answer pings on an idle
+  // connection with GOAWAY (too_many_pings).
+  'grpc.keepalive_permit_without_calls': 0,
   'grpc.initial_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 5_000,
 };
