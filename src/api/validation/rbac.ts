@@ -33,7 +33,7 @@ export function validateClusterRole(object: KubeObject): FieldError[] {
     const selectors = list(rec(aggregation)['clusterRoleSelectors']);
     if (selectors.length === 0) errs.push(required('aggregationRule.clusterRoleSelectors', 'at least one clusterRoleSelector required if aggregationRule is non-nil'));
     selectors.forEach((s, i) => errs.push(...validateLabelSelector(s, `aggregationRule.clusterRoleSelectors[${i}]`)));
-    if (list(object['rules']).length > 0) errs.push(invalid('rules', object['rules'], 'rules must be empty for aggregated roles'));
+    // No check that rules are empty: the aggregation controller writes them on these very roles.
   }
   return errs;
 }
