@@ -8,11 +8,18 @@ import type { PodLike } from './pods.js';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
+/** Failures of the pod's index before this pod (backoffLimitPerIndex). */
+export const INDEX_FAILURE_COUNT = 'batch.kubernetes.io/job-index-failure-count';
 
 export interface PodFailurePolicyRule {
   action: 'FailJob' | 'FailIndex' | 'Ignore' | 'Count';
   onExitCodes?: { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
   onPodConditions?: { type: string; status?: string }[];
+}
+
+export interface SuccessPolicyRule {
+  succeededIndexes?: string;
+  succeededCount?: number;
 }
 
 export interface JobSpec {
@@ -25,6 +32,9 @@ export interface JobSpec {
   ttlSecondsAfterFinished?: number;
   selector?: unknown;
   podFailurePolicy?: { rules?: PodFailurePolicyRule[] };
+  successPolicy?: { rules?: SuccessPolicyRule[] };
+  backoffLimitPerIndex?: number;
+  maxFailedIndexes?: number;
   template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
 }
 
@@ -46,6 +56,7 @@ export interface JobStatus {
   startTime?: string;
   completionTime?: string;
   completedIndexes?: string;
+  failedIndexes?: string;
   uncountedTerminatedPods?: { succeeded?: string[]; failed?: string[] };
   conditions?: JobCondition[];
 }
@@ -144,4 +155,26 @@ export function matchFailurePolicy(rules: readonly PodFailurePolicyRule[] | unde
     }
   }
   return undefined;
+}
+
+/**
+ * The first success policy rule the succeeded indexes meet (its position), or undefined. A rule
+ * with succeededIndexes needs all of them, or succeededCount of them; one with only
+ * succeededCount needs that many indexes in total.
+ */
+export function successPolicyMet(rules: readonly SuccessPolicyRule[] | undefined, succeeded: ReadonlySet<number>, completions: number): number | undefined {
+  for (const [i, rule] of (rules ?? []).entries()) {
+    if (rule.succeededIndexes !== undefined) {
+      const wanted = parseIndexes(rule.succeededIndexes, completions);
+      const hits = [...wanted].filter((x) => succeeded.has(x)).length;
+      if (rule.succeededCount !== undefined ? hits >= rule.succeededCount : wanted.size > 0 && hits === wanted.size) return i;
+    } else if (rule.succeededCount !== undefined && succeeded.size >= rule.succeededCount) return i;
+  }
+  return undefined;
+}
+
+/** Failures recorded against a pod's index before it ran (its annotation). */
+export function indexFailuresBefore(pod: KubeObject): number {
+  const n = Number(pod.metadata?.annotations?.[INDEX_FAILURE_COUNT] ?? '0');
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }

@@ -19,6 +19,8 @@ import { orNull, QueueController, type ControllerContext } from './controller.js
 import {
   COMPLETION_INDEX,
   finishTime,
+  INDEX_FAILURE_COUNT,
+  indexFailuresBefore,
   formatIndexes,
   hasCondition,
   isFinished,
@@ -27,6 +29,7 @@ import {
   podIndex,
   restartCount,
   setJobCondition,
+  successPolicyMet,
   timestamp,
   TRACKING_FINALIZER,
   type Job,
@@ -154,6 +157,18 @@ export class JobController extends QueueController {
     const uncountedSucceeded = new Set(status.uncountedTerminatedPods?.succeeded ?? []);
     const uncountedFailed = new Set(status.uncountedTerminatedPods?.failed ?? []);
     const completed = indexed ? parseIndexes(status.completedIndexes, completions ?? 0) : new Set<number>();
+    // backoffLimitPerIndex: indexes out of retries, and failures so far per index.
+    const perIndex = indexed && spec.backoffLimitPerIndex !== undefined && spec.backoffLimitPerIndex !== null;
+    const failedIdx = perIndex ? parseIndexes(status.failedIndexes, completions ?? 0) : new Set<number>();
+    const indexFailures = new Map<number, number>();
+    if (perIndex) {
+      for (const pod of pods) {
+        const i = podIndex(pod);
+        if (i === undefined) continue;
+        const failedHere = pod.status?.phase === 'Failed' || (pod.metadata?.deletionTimestamp !== undefined && pod.status?.phase !== 'Succeeded' && !this.deletedByUs.has(pod.metadata.uid ?? ''));
+        indexFailures.set(i, Math.max(indexFailures.get(i) ?? 0, indexFailuresBefore(pod) + (failedHere ? 1 : 0)));
+      }
+    }
     let failJob: string | undefined;
 
     // 1. Newly finished pods (still holding the finalizer) become uncounted.
@@ -187,6 +202,10 @@ export class JobController extends QueueController {
           continue;
         }
         if (rule?.action === 'FailJob') failJob = `Pod ${pod.metadata?.namespace}/${pod.metadata?.name} has a failure matching a FailJob rule of the pod failure policy`;
+        const index = podIndex(pod);
+        if (perIndex && index !== undefined && index < (completions ?? 0) && !completed.has(index)) {
+          if (rule?.action === 'FailIndex' || (indexFailures.get(index) ?? 0) > (spec.backoffLimitPerIndex ?? 0)) failedIdx.add(index);
+        }
         uncountedFailed.add(uid);
         newlyFailed++;
         release.push(pod);
@@ -198,6 +217,7 @@ export class JobController extends QueueController {
     if (uncountedChanged) {
       status.uncountedTerminatedPods = { succeeded: [...uncountedSucceeded], failed: [...uncountedFailed] };
       if (indexed) status.completedIndexes = formatIndexes(completed);
+      if (perIndex) status.failedIndexes = formatIndexes(failedIdx);
       current = await this.writeStatus(jobRef, current, status);
     }
 
@@ -235,11 +255,16 @@ export class JobController extends QueueController {
       const restarts = spec.template?.spec?.['restartPolicy'] === 'OnFailure' ? active.reduce((n, p) => n + restartCount(p), 0) : 0;
       const deadline = spec.activeDeadlineSeconds !== undefined && status.startTime ? Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 : undefined;
       let failure: [string, string] | undefined;
+      const successRule = indexed ? successPolicyMet(spec.successPolicy?.rules, completed, completions ?? 0) : undefined;
       if (failJob) failure = ['PodFailurePolicy', failJob];
+      else if (perIndex && spec.maxFailedIndexes !== undefined && failedIdx.size > spec.maxFailedIndexes) failure = ['MaxFailedIndexesExceeded', 'Job has exceeded the specified maximal number of failed indexes'];
       else if (failed + restarts > (spec.backoffLimit ?? 6)) failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
       else if (deadline !== undefined && !spec.suspend && now.getTime() >= deadline) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
       const done = indexed ? completed.size >= (completions ?? 0) : completions !== null ? succeeded >= completions : succeeded > 0 && active.length === 0;
+      // Every index settled, some of them failed: the job fails once nothing is left to run.
+      if (!failure && !done && perIndex && failedIdx.size > 0 && completed.size + failedIdx.size >= (completions ?? 0)) failure = ['FailedIndexes', 'Job has failed indexes'];
       if (failure) conditions = setJobCondition(conditions, 'FailureTarget', 'True', failure[0], failure[1], nowText);
+      else if (successRule !== undefined && !done) conditions = setJobCondition(conditions, 'SuccessCriteriaMet', 'True', 'SuccessPolicy', `Matched rules at index ${successRule}`, nowText);
       else if (done) conditions = setJobCondition(conditions, 'SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', nowText);
       else if (deadline !== undefined && !spec.suspend) this.queue.addAfter(key, deadline - now.getTime() + 10);
     }
@@ -271,7 +296,7 @@ export class JobController extends QueueController {
       }
       status.startTime ??= nowText;
       if (spec.activeDeadlineSeconds !== undefined) this.queue.addAfter(key, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - now.getTime() + 10);
-      active = await this.manage(key, podRef, current, active, { indexed, completions, succeeded, completed, failed });
+      active = await this.manage(key, podRef, current, active, { indexed, completions, succeeded, completed, failed, failedIdx, indexFailures: perIndex ? indexFailures : undefined });
     }
 
     status.conditions = conditions;
@@ -290,11 +315,11 @@ export class JobController extends QueueController {
     podRef: ResourceRef,
     job: Job,
     active: PodLike[],
-    s: { indexed: boolean; completions: number | null; succeeded: number; completed: Set<number>; failed: number },
+    s: { indexed: boolean; completions: number | null; succeeded: number; completed: Set<number>; failed: number; failedIdx: Set<number>; indexFailures: Map<number, number> | undefined },
   ): Promise<PodLike[]> {
     const parallelism = job.spec?.parallelism ?? 1;
     let want: number;
-    if (s.indexed) want = Math.min(parallelism, (s.completions ?? 0) - s.completed.size);
+    if (s.indexed) want = Math.min(parallelism, (s.completions ?? 0) - s.completed.size - s.failedIdx.size);
     else if (s.completions === null) want = s.succeeded > 0 ? 0 : parallelism;
     else want = Math.min(parallelism, s.completions - s.succeeded);
     want = Math.max(0, want);
@@ -305,7 +330,7 @@ export class JobController extends QueueController {
       const surplus: PodLike[] = [];
       for (const pod of [...active].sort((a, b) => podRank(b, a))) {
         const i = podIndex(pod);
-        if (i === undefined || i >= (s.completions ?? 0) || s.completed.has(i) || seen.has(i)) surplus.push(pod);
+        if (i === undefined || i >= (s.completions ?? 0) || s.completed.has(i) || s.failedIdx.has(i) || seen.has(i)) surplus.push(pod);
         else seen.add(i);
       }
       if (surplus.length > 0) active = await this.deleteThese(key, podRef, job, active, surplus);
@@ -327,13 +352,13 @@ export class JobController extends QueueController {
     if (s.indexed) {
       const running = new Set(active.map(podIndex));
       indexes = [];
-      for (let i = 0; i < (s.completions ?? 0) && indexes.length < want - active.length; i++) if (!s.completed.has(i) && !running.has(i)) indexes.push(i);
+      for (let i = 0; i < (s.completions ?? 0) && indexes.length < want - active.length; i++) if (!s.completed.has(i) && !s.failedIdx.has(i) && !running.has(i)) indexes.push(i);
     } else indexes = Array.from({ length: want - active.length }, () => undefined);
-    await this.createPods(key, podRef, job, indexes);
+    await this.createPods(key, podRef, job, indexes, s.indexFailures);
     return active;
   }
 
-  private podFor(job: Job, index: number | undefined): PodLike {
+  private podFor(job: Job, index: number | undefined, indexFailures?: Map<number, number>): PodLike {
     const name = job.metadata?.name ?? '';
     const tpl = job.spec?.template ?? {};
     const spec = structuredClone(tpl.spec ?? {});
@@ -342,6 +367,7 @@ export class JobController extends QueueController {
     if (index !== undefined) {
       labels[COMPLETION_INDEX] = String(index);
       annotations[COMPLETION_INDEX] = String(index);
+      if (indexFailures) annotations[INDEX_FAILURE_COUNT] = String(indexFailures.get(index) ?? 0);
       spec['hostname'] ??= `${name}-${index}`;
       // Every container learns its index as upstream exposes it.
       for (const field of ['containers', 'initContainers']) {
@@ -367,7 +393,7 @@ export class JobController extends QueueController {
     };
   }
 
-  private async createPods(key: string, podRef: ResourceRef, job: Job, indexes: (number | undefined)[]): Promise<void> {
+  private async createPods(key: string, podRef: ResourceRef, job: Job, indexes: (number | undefined)[], indexFailures?: Map<number, number>): Promise<void> {
     const e: Expectation = { adds: indexes.length, deletes: new Set(), at: Date.now() };
     this.expectations.set(key, e);
     // Slow start, as upstream: batches of 1, 2, 4, ... stopping at the first failure.
@@ -375,7 +401,7 @@ export class JobController extends QueueController {
     for (let batch = 1; next < indexes.length; batch *= 2) {
       const chunk = indexes.slice(next, next + batch);
       next += chunk.length;
-      const results = await Promise.allSettled(chunk.map((i) => this.ctx.client.create<PodLike>(podRef, this.podFor(job, i))));
+      const results = await Promise.allSettled(chunk.map((i) => this.ctx.client.create<PodLike>(podRef, this.podFor(job, i, indexFailures))));
       for (const r of results) if (r.status === 'fulfilled') void this.ctx.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length > 0) {
@@ -428,6 +454,7 @@ export class JobController extends QueueController {
     const u = clean.uncountedTerminatedPods;
     if (u && !u.succeeded?.length && !u.failed?.length) clean.uncountedTerminatedPods = {};
     if (!clean.completedIndexes) delete clean.completedIndexes;
+    if (clean.failedIndexes === undefined) delete clean.failedIndexes;
     if (!clean.conditions?.length) delete clean.conditions;
     if (JSON.stringify(sortKeys(clean)) === JSON.stringify(sortKeys(job.status ?? {}))) return job;
     try {

@@ -226,4 +226,36 @@ describe('job controller', () => {
     await runningPods(client, 'mine', 1);
     assert.equal((await client.list(PODS, { labelSelector: 'job-name=external' })).items.length, 0);
   });
+
+  test('backoffLimitPerIndex retries each index on its own and fails the job with FailedIndexes', async (t) => {
+    const client = await startControllers(t, () => [new JobController({ podBackoffMs: 20 })]);
+    await client.create(JOBS, job('per', { completions: 2, parallelism: 2, completionMode: 'Indexed', backoffLimitPerIndex: 1 }));
+    const idx = (p: KubeObject | undefined): string | undefined => p?.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
+    const pods = await runningPods(client, 'per', 2);
+    const zero = pods.find((p) => idx(p) === '0')!;
+    await finish(client, pods.find((p) => idx(p) === '1')!, 0);
+    await finish(client, zero, 1);
+    const retry = await waitFor('index 0 retried', async () => (await runningPods(client, 'per', 1)).find((p) => idx(p) === '0' && p.metadata?.uid !== zero.metadata?.uid));
+    assert.equal(retry.metadata?.annotations?.['batch.kubernetes.io/job-index-failure-count'], '1');
+    await finish(client, retry, 1);
+    const failed = await condition(client, 'per', 'Failed');
+    const status = failed.status as Record<string, unknown> & { conditions: Cond[] };
+    assert.equal(status.failedIndexes, '0');
+    assert.equal(status.completedIndexes, '1');
+    assert.equal(status.conditions.find((c) => c.type === 'Failed')?.reason, 'FailedIndexes');
+    assert.equal((await client.list(PODS, { labelSelector: 'job-name=per' })).items.length, 3, 'index 0 ran twice, index 1 once');
+  });
+
+  test('a successPolicy completes an Indexed job early and removes the lingering pods', async (t) => {
+    const client = await startControllers(t, () => [new JobController()]);
+    await client.create(JOBS, job('leader', { completions: 3, parallelism: 3, completionMode: 'Indexed', successPolicy: { rules: [{ succeededIndexes: '0' }] } }));
+    const pods = await runningPods(client, 'leader', 3);
+    await finish(client, pods.find((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'] === '0')!, 0);
+    const done = await condition(client, 'leader', 'Complete');
+    const status = done.status as Record<string, unknown> & { conditions: Cond[] };
+    assert.deepEqual(status.conditions.map((c) => [c.type, c.reason]), [['SuccessCriteriaMet', 'SuccessPolicy'], ['Complete', 'SuccessPolicy']]);
+    assert.equal(status.completedIndexes, '0');
+    assert.equal(status.failed, 0, 'lingering pods removed by the controller are not failures');
+    await waitFor('lingering pods gone', async () => (await runningPods(client, 'leader', 0)).length === 0 || undefined);
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatIndexes, matchFailurePolicy, parseIndexes, setJobCondition } from '../../../src/controllers/job-util.js';
+import { formatIndexes, matchFailurePolicy, parseIndexes, setJobCondition, successPolicyMet } from '../../../src/controllers/job-util.js';
 
 describe('job completed indexes', () => {
   test('consecutive indexes collapse into ranges as the API shows them', () => {
@@ -43,5 +43,17 @@ describe('job conditions', () => {
     c = setJobCondition(c, 'Suspended', 'False', 'JobResumed', 'Job resumed', 't3');
     assert.equal(c.length, 1);
     assert.equal(c[0]?.lastTransitionTime, 't3');
+  });
+});
+
+describe('job success policy', () => {
+  test('a rule needs all its indexes, or succeededCount of them, or that many in total', () => {
+    const done = new Set([0, 2, 3]);
+    assert.equal(successPolicyMet([{ succeededIndexes: '0-1' }], done, 5), undefined);
+    assert.equal(successPolicyMet([{ succeededIndexes: '0-1' }, { succeededIndexes: '2-3' }], done, 5), 1);
+    assert.equal(successPolicyMet([{ succeededIndexes: '0-1', succeededCount: 1 }], done, 5), 0);
+    assert.equal(successPolicyMet([{ succeededCount: 4 }], done, 5), undefined);
+    assert.equal(successPolicyMet([{ succeededCount: 3 }], done, 5), 0);
+    assert.equal(successPolicyMet(undefined, done, 5), undefined);
   });
 });
