@@ -2,21 +2,25 @@
  * Assembles `k3s server`: the runnables in start order, from one Config.
  */
 import { ConfigError, type Config } from '../config/index.js';
+import { tlsPaths } from '../config/paths.js';
 import { performance } from 'node:perf_hooks';
 import { logger } from '../log/index.js';
-import { PortForwarder, UNPRIVILEGED_PORT_START_ENV } from '../rootless/index.js';
+import { PortForwarder, UNPRIVILEGED_PORT_START_ENV, type Forward } from '../rootless/index.js';
 import { Agent } from '../agent/index.js';
 import type { ApiClient } from '../client/index.js';
 import { ControlPlane } from './control-plane.js';
+import { Controllers } from './controllers.js';
 import { Supervisor } from './supervisor.js';
 
 export async function runServer(config: Config): Promise<number> {
   const startedAt = performance.now();
   const supervisor = new Supervisor();
   logger('server').info({ dataDir: config.dataDir, configFiles: config.configFiles, rootless: config.rootless }, 'starting k3s server');
-  if (config.rootless) supervisor.add(rootlessPorts(config));
+  const ports = config.rootless ? rootlessPorts(config) : undefined;
+  if (ports) supervisor.add(ports.forwarder);
   const controlPlane = new ControlPlane(config, startedAt);
   supervisor.add(controlPlane);
+  supervisor.add(new Controllers({ client: () => loopbackOf(controlPlane), serverCaFile: tlsPaths(config).serverCa, ...(ports ? { rootlessPorts: ports } : {}) }));
   // The server's own node (upstream: "pods can run on the server"), on the loopback client.
   if (!config.components.disableAgent) supervisor.add(new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt }));
   return supervisor.run();
@@ -29,9 +33,9 @@ function loopbackOf(controlPlane: ControlPlane): ApiClient {
 }
 
 /** Inside the rootless namespaces: the API server port is reachable on the host through rootlesskit. */
-function rootlessPorts(config: Config): PortForwarder {
+function rootlessPorts(config: Config): { forwarder: PortForwarder; fixed: Forward[] } {
   const stateDir = process.env.ROOTLESSKIT_STATE_DIR;
   if (!stateDir) throw new ConfigError('internal: rootless server started outside rootlesskit (ROOTLESSKIT_STATE_DIR unset)');
-  const apiForward = { proto: 'tcp' as const, port: config.listener.httpsPort, hostIP: config.listener.bindAddress, owner: 'API server' };
-  return new PortForwarder(stateDir, [apiForward], Number(process.env[UNPRIVILEGED_PORT_START_ENV] ?? '1024'));
+  const fixed: Forward[] = [{ proto: 'tcp', port: config.listener.httpsPort, hostIP: config.listener.bindAddress, owner: 'API server' }];
+  return { forwarder: new PortForwarder(stateDir, fixed, Number(process.env[UNPRIVILEGED_PORT_START_ENV] ?? '1024')), fixed };
 }
