@@ -214,8 +214,10 @@ class WatchStream {
       w.active = false;
       return;
     }
+    // A detached watcher is behind: it hears progress again once it is attached and caught up.
+    if (!w.attachment) return;
     const revision = await this.#progressRevision();
-    if (this.#watchers.get(w.id) === w) this.#send({ header: header(this.ctx.identity, revision), watch_id: w.id });
+    if (this.#watchers.get(w.id) === w && w.attachment) this.#send({ header: header(this.ctx.identity, revision), watch_id: w.id });
   }
 
   /**
@@ -226,7 +228,11 @@ class WatchStream {
    */
   async #progressRevision(): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
-    return this.ctx.backend.currentRevision();
+    const current = await this.ctx.backend.currentRevision();
+    // Detached watchers (a client that stopped reading) have seen only up to next - 1.
+    let revision = current;
+    for (const w of this.#watchers.values()) if (!w.attachment) revision = Math.min(revision, w.next - 1);
+    return revision;
   }
 
   async #revisionOr(fallback: number): Promise<number> {
