@@ -86,6 +86,11 @@ export class JobController extends QueueController {
       const owner = controllerOf(pod);
       return owner?.kind === 'Job' ? [owner.uid] : [];
     });
+    // By owner name too: once a job is gone (deleted in the background) its uid is unknown here.
+    this.pods.addIndex('jobKey', (pod) => {
+      const owner = controllerOf(pod);
+      return owner?.kind === 'Job' && hasFinalizer(pod) ? [`${pod.metadata?.namespace}/${owner.name}`] : [];
+    });
     this.jobs.addHandlers({
       onAdd: (job) => this.queue.add(objectKey(job)),
       onUpdate: (job) => this.queue.add(objectKey(job)),
@@ -129,11 +134,14 @@ export class JobController extends QueueController {
 
   protected async reconcile(key: string): Promise<void> {
     const job = this.jobs.get(key);
+    const { namespace } = splitKey(key);
+    // Pods whose job is gone (or replaced by a namesake) would keep the tracking finalizer forever.
+    const orphans = this.pods.byIndex('jobKey', key).filter((p) => controllerOf(p)?.uid !== job?.metadata?.uid);
+    await Promise.all(orphans.map((p) => this.removeFinalizer({ ...PODS, ...(namespace ? { namespace } : {}) }, p)));
     if (!job) {
       this.expectations.delete(key);
       return;
     }
-    const { namespace } = splitKey(key);
     const podRef: ResourceRef = { ...PODS, ...(namespace ? { namespace } : {}) };
     const jobRef: ResourceRef = { ...JOBS, ...(namespace ? { namespace } : {}) };
     // Another controller (spec.managedBy, e.g. a multi-cluster queue) owns this job's status.

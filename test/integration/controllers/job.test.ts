@@ -258,4 +258,12 @@ describe('job controller', () => {
     assert.equal(status.failed, 0, 'lingering pods removed by the controller are not failures');
     await waitFor('lingering pods gone', async () => (await runningPods(client, 'leader', 0)).length === 0 || undefined);
   });
+
+  test('deleting a running job in the background releases its pods for the garbage collector', async (t) => {
+    const client = await startControllers(t, () => [new JobController(), new GarbageCollector()]);
+    await client.create(JOBS, job('gone', { parallelism: 2, completions: 2 }));
+    await runningPods(client, 'gone', 2);
+    await client.delete(JOBS, 'gone', { propagationPolicy: 'Background' });
+    await waitFor('pods deleted', async () => (await client.list(PODS, { labelSelector: 'job-name=gone' })).items.length === 0 || undefined, 10_000);
+  });
 });
