@@ -115,9 +115,13 @@ export async function ensureObjects(registry: Registry, catalogue: Catalogue, ob
     const rules = object['rules'];
     if (object['aggregationRule'] !== undefined && Array.isArray(rules) && rules.length > 0) {
       // Aggregated roles are created empty and filled by an update, as the aggregation controller does.
-      await ensure(registry, info, namespace, { ...structuredClone(object), rules: [] }, ctx, (live) =>
-        JSON.stringify(live['rules'] ?? []) === '[]' ? { ...live, rules: structuredClone(rules) } : undefined,
-      );
+      const fill = (live: KubeObject): KubeObject | undefined =>
+        JSON.stringify(live['rules'] ?? []) === '[]' ? { ...live, rules: structuredClone(rules) } : undefined;
+      await ensure(registry, info, namespace, { ...structuredClone(object), rules: [] }, ctx, fill);
+      // ensure() only reconciles an object that already existed: on a fresh cluster, fill it now.
+      const created = await registry.find(info, namespace, object.metadata?.name ?? '');
+      const filled = created ? fill(structuredClone(created.object)) : undefined;
+      if (filled) await registry.update(info, namespace, object.metadata?.name ?? '', filled, ctx);
       continue;
     }
     await ensure(registry, info, namespace, structuredClone(object), ctx);
