@@ -31,6 +31,8 @@ export interface StatusInputs {
   /** Containers whose start failed (created but never ran). */
   readonly failedStarts: ReadonlySet<string>;
   readonly terminationMessage: (containerName: string) => string;
+  /** Probe results of a container: readiness and startup, when it has those probes. */
+  readonly probes?: (c: ContainerSpec) => { ready?: boolean; started?: boolean };
   readonly now: string;
 }
 
@@ -96,16 +98,18 @@ function containerStatus(c: ContainerSpec, inputs: StatusInputs, defaultWaiting:
     state = { waiting: { reason: defaultWaiting } };
   }
   const running = !!state.running;
+  const probed = running ? (inputs.probes?.(c) ?? {}) : {};
+  const started = running && probed.started !== false;
   return {
     name: c.name,
     state,
     lastState,
-    ready: running,
+    ready: started && probed.ready !== false,
     restartCount: restartCountOf(latest),
     image: c.image,
     imageID: latest?.imageRef ?? '',
     ...(latest ? { containerID: `containerd://${latest.id}` } : {}),
-    started: running,
+    started,
   };
 }
 

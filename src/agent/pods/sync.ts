@@ -9,6 +9,7 @@ import { isNotFound, type ApiClient, type EventRecorder } from '../../client/ind
 import { logger } from '../../log/index.js';
 import type { ContainerStatus, CriClient, PodSandbox, PodSandboxConfig } from '../cri/index.js';
 import { Backoff } from './backoff.js';
+import { Prober } from './probes.js';
 import { containerConfig, sandboxConfig, type SandboxSettings } from './cri-config.js';
 import { ContainerConfigError, containerEnv, objectData, type DataLookup } from './env.js';
 import { CONTAINER_NAME, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID } from './labels.js';
@@ -38,6 +39,7 @@ interface PodMemory {
 export class PodSync {
   readonly backoff = new Backoff();
   readonly #memory = new Map<string, PodMemory>();
+  readonly #prober: Prober;
 
   constructor(
     private readonly cri: CriClient,
@@ -46,7 +48,9 @@ export class PodSync {
     private readonly settings: SyncSettings,
     /** Asks the manager to sync `key` again after `ms`. */
     private readonly requeue: (key: string, ms: number) => void,
-  ) {}
+  ) {
+    this.#prober = new Prober(cri, events, (key) => requeue(key, 0));
+  }
 
   #mem(uid: string): PodMemory {
     let m = this.#memory.get(uid);
@@ -86,6 +90,7 @@ export class PodSync {
 
   #forget(uid: string): void {
     if (!uid) return;
+    this.#prober.forget(uid);
     this.#memory.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
     removePodDir(podDir(this.settings.podsDir, uid));
@@ -100,6 +105,7 @@ export class PodSync {
 
   async #terminate(pod: Pod, sandboxes: PodSandbox[]): Promise<void> {
     const meta = pod.metadata!;
+    this.#prober.forget(meta.uid ?? '');
     const grace = Math.max(0, Math.min(meta.deletionGracePeriodSeconds ?? 30, pod.spec.terminationGracePeriodSeconds ?? 30));
     for (const sandbox of sandboxes) {
       const containers = await this.cri.listContainers({ podSandboxId: sandbox.id });
@@ -189,6 +195,12 @@ export class PodSync {
         const failed = exitCodeOf(latest, mem.failedStarts) !== 0;
         if (policy === 'Always' || (policy === 'OnFailure' && failed)) await this.#restartWithBackoff(ctx, c, latest, false);
       }
+    }
+    // Probes for every running container instance (a restarted one gets fresh workers).
+    const running = await this.#instances(sandbox.id);
+    for (const c of pod.spec.containers) {
+      const latest = running.get(c.name)?.latest;
+      if (latest?.state === 'CONTAINER_RUNNING') this.#prober.ensure(pod, c, latest.id, podIP);
     }
     await this.#writeStatus(pod, sandbox, true, podIP);
   }
@@ -340,6 +352,7 @@ export class PodSync {
       hostIP: this.settings.nodeIP,
       failedStarts: mem.failedStarts,
       terminationMessage: (name) => readTerminationMessage(terminationLogPath(dir, name)),
+      probes: (c) => this.#prober.state(uid, c),
       now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     });
     // Only write what changed (by value, not key order): every write wakes the informer again.

@@ -25,10 +25,10 @@ function pod(name: string, nodeName: string, container: Record<string, unknown>,
 }
 
 interface PodView {
-  status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; restartCount: number; state: { waiting?: { reason?: string; message?: string }; running?: unknown; terminated?: { exitCode: number } } }[]; initContainerStatuses?: { state: { terminated?: { exitCode: number } } }[] };
+  status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; started?: boolean; restartCount: number; state: { waiting?: { reason?: string; message?: string }; running?: unknown; terminated?: { exitCode: number } } }[]; initContainerStatuses?: { state: { terminated?: { exitCode: number } } }[] };
 }
 
-test('agent as root: node Ready, pods run, crash, fail to pull or start, survive a containerd kill and stop on delete', { skip: !canRun && 'needs root for containerd', timeout: 240_000 }, async (t) => {
+test('agent as root: node Ready, pods run, crash, fail to pull or start, probes, survive a containerd kill and stop on delete', { skip: !canRun && 'needs root for containerd', timeout: 240_000 }, async (t) => {
   // node:test runs after-hooks in registration order: the runtime must be cleaned up (through
   // containerd, while its data dir exists) before the API server and temp dirs go away.
   let cleanup: () => Promise<void> = async () => {};
@@ -125,6 +125,26 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, survive
   }, 60_000, 50);
   assert.equal(((await client.get(PODS, 'missing')) as PodView).status?.phase, 'Pending');
 
+  // Probes: readiness over HTTP turns the container ready only once httpd answers; a failing
+  // liveness probe (tcpSocket on a closed port) restarts the container.
+  await client.create(PODS, pod('probed', nodeName, {
+    command: ['sh', '-c', 'sleep 2; mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www'],
+    ports: [{ name: 'http', containerPort: 8080 }],
+    readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+  }));
+  const notReadyYet = await waitFor('pod probed running', async () => {
+    const p = (await client.get(PODS, 'probed')) as PodView;
+    const s = p.status?.containerStatuses?.[0];
+    return s?.state.running ? s : undefined;
+  }, 30_000, 50);
+  assert.equal(notReadyYet.ready, false, 'running but not ready before httpd answers');
+  await waitFor('pod probed Ready', async () => ((await client.get(PODS, 'probed')) as PodView).status?.containerStatuses?.[0]?.ready === true, 30_000);
+  await client.create(PODS, pod('unhealthy', nodeName, {
+    command: ['sh', '-c', 'sleep 3600'],
+    livenessProbe: { tcpSocket: { port: 9 }, periodSeconds: 1, failureThreshold: 2 },
+  }, { terminationGracePeriodSeconds: 1 }));
+  await waitFor('pod unhealthy restarted by its liveness probe', async () => (((await client.get(PODS, 'unhealthy')) as PodView).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 60_000);
+
   // A command that does not exist: RunContainerError with the runtime's message.
   await client.create(PODS, pod('badcmd', nodeName, { command: ['/no/such/binary'] }));
   const bad = await waitFor('pod badcmd RunContainerError', async () => {
@@ -150,7 +170,7 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, survive
   await waitFor('pod web gone', async () => client.get(PODS, 'web').then(() => false, () => true), 30_000);
   const deleteMs = Date.now() - deleting;
   // Force-deleting the rest leaves nothing behind in the runtime.
-  for (const name of ['crash', 'missing', 'badcmd', 'after-restart']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
+  for (const name of ['crash', 'missing', 'badcmd', 'after-restart', 'probed', 'unhealthy']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
   const cri = new CriClient(agent.criSocket ?? '');
   try {
     await waitFor('no sandboxes left', async () => (await cri.listPodSandbox()).length === 0, 30_000);
