@@ -5,7 +5,7 @@
  * the health checks, everything else answers 401.
  */
 import { createSecureServer } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Catalogue } from '../api/catalogue.js';
 import type { KubeObject } from '../api/types.js';
 import type { ApiClient } from '../client/types.js';
@@ -118,6 +118,12 @@ export class ApiServer implements Runnable {
       settings: { maxConcurrentStreams: 1000 },
     });
     server.on('request', handler);
+    // Long-lived watches keep connections open: remember them so shutdown can end them.
+    const sockets = new Set<Socket>();
+    server.on('secureConnection', (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     server.on('sessionError', (err) => log.debug({ err: err.message }, 'http2 session error'));
     server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed'));
     await new Promise<void>((resolve, reject) => {
@@ -143,7 +149,10 @@ export class ApiServer implements Runnable {
         this.#ready = false;
         this.cache.stop();
         server.close(() => resolve());
-        // Watches are long-lived: end open sessions so close() can finish.
+        // Give in-flight requests a moment, then end what is left (watches never finish by themselves).
+        setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, 200).unref();
         setTimeout(() => resolve(), 2000).unref();
       };
       if (signal.aborted) stop();

@@ -7,11 +7,12 @@
  */
 import type { FieldError, KubeObject, PatchMeta, ResourceInfo } from '../../api/types.js';
 import type { Backend } from '../../datastore/types.js';
-import { KeyExistsError } from '../../datastore/types.js';
+import { KeyExistsError, MAX_VALUE_BYTES, TooLargeError } from '../../datastore/types.js';
 import type { DeleteOptions, PatchType } from '../../client/types.js';
 import {
   alreadyExists,
   badRequest,
+  tooLarge,
   conflict,
   groupResource,
   invalid,
@@ -178,7 +179,7 @@ export class Registry {
       meta.resourceVersion = String(revision);
     } catch (err) {
       if (err instanceof KeyExistsError) throw alreadyExists(groupResource(info), meta.name!);
-      throw err;
+      throw storageError(err);
     }
     return object;
   }
@@ -358,7 +359,9 @@ export class Registry {
           return { object, created: false };
         }
       } else {
-        const result = await this.#backend.update(key, encodeObject(object), kv!.modRevision);
+        const result = await this.#backend.update(key, encodeObject(object), kv!.modRevision).catch((err: unknown) => {
+          throw storageError(err);
+        });
         if (result.succeeded) {
           object.metadata!.resourceVersion = String(result.revision);
           return { object, created: false };
@@ -386,7 +389,7 @@ export class Registry {
       meta.resourceVersion = String(revision);
     } catch (err) {
       if (err instanceof KeyExistsError) throw conflict(groupResource(info), meta.name!);
-      throw err;
+      throw storageError(err);
     }
     return object;
   }
@@ -564,6 +567,12 @@ export class Registry {
 function namespaceFinalizers(info: ResourceInfo, object: KubeObject): string[] {
   if (!(info.group === '' && info.kind === 'Namespace')) return [];
   return ((object['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []).filter(Boolean);
+}
+
+/** The datastore's value limit (1.5 MiB, as etcd's) answers 413, as upstream maps etcd's "request is too large". */
+function storageError(err: unknown): unknown {
+  if (err instanceof TooLargeError) return tooLarge(MAX_VALUE_BYTES);
+  return err;
 }
 
 /** Kinds whose writes are too frequent to be worth field ownership (upstream skips Events). */

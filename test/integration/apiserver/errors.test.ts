@@ -146,3 +146,18 @@ test('dryRun=All validates and answers but stores nothing', async (t) => {
   const bad = await status(h, 'POST', `${CM}?dryRun=Some`, { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dry' } }), headers: json });
   assert.equal(bad.code, 400);
 });
+
+test('objects over the datastore limit are refused with a Status, not a 500', async (t) => {
+  const h = await startHarness(t);
+  // A PodTemplate has no size rule of its own; 2 MiB of annotation-free data exceeds the 1.5 MiB store limit.
+  const big = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'PodTemplate',
+    metadata: { name: 'huge' },
+    template: { spec: { containers: Array.from({ length: 40 }, (_, i) => ({ name: `c${i}`, image: 'busybox', args: ['x'.repeat(52_000)] })) } },
+  });
+  const r = await h.request('POST', '/api/v1/namespaces/default/podtemplates', { body: big, headers: json });
+  const s = r.json() as StatusBody;
+  assert.ok(s.code === 413 || s.code === 422, r.text.slice(0, 300));
+  assert.equal((await h.request('GET', '/api/v1/namespaces/default/podtemplates/huge')).status, 404);
+});
