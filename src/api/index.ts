@@ -24,4 +24,4 @@ export {
   strictDecodingError,
   type FieldProblems,
 } from './strict/index.js';
-export { schemaExtensions, type SchemaExtensions } from './schema-extensions.js';
+export { schemaExtensions, type SchemaExtensionOptions, type SchemaExtensions } from './schema-extensions.js';

@@ -6,7 +6,7 @@
 import { Catalogue } from './catalogue.js';
 import { OpenApi, type OpenApiDocument } from './openapi/index.js';
 import { decodeProtobufObject } from './protobuf/index.js';
-import { patchMetaOf } from './schema/index.js';
+import { patchMetaFromSchema, patchMetaOf, unknownFieldsBySchema, type StructuralSchema } from './schema/index.js';
 import { definitionOfKind, findFieldProblems, parseJsonWithDuplicates } from './strict/index.js';
 import type { GroupVersionKind, KubeObject, PatchMeta } from './types.js';
 
@@ -26,8 +26,14 @@ export interface SchemaExtensions {
   readonly openApiDocuments: OpenApi;
 }
 
-export function schemaExtensions(catalogue: Catalogue = new Catalogue()): SchemaExtensions {
-  const documents = new OpenApi(catalogue);
+export interface SchemaExtensionOptions {
+  /** A custom resource's structural schema (its CRD version's openAPIV3Schema), when served. */
+  readonly customSchema?: (gvk: GroupVersionKind) => StructuralSchema | undefined;
+}
+
+export function schemaExtensions(catalogue: Catalogue = new Catalogue(), options: SchemaExtensionOptions = {}): SchemaExtensions {
+  const { customSchema } = options;
+  const documents = new OpenApi(catalogue, customSchema ? { customSchema: (info) => customSchema(info) } : {});
   const parsed = new WeakMap<OpenApiDocument, unknown>();
   const value = (doc: OpenApiDocument | undefined): unknown => {
     if (!doc) return undefined;
@@ -39,8 +45,16 @@ export function schemaExtensions(catalogue: Catalogue = new Catalogue()): Schema
     return out;
   };
   return {
-    patchMeta: (gvk) => patchMetaOf(definitionOfKind(gvk) ?? ''),
-    unknownFields: (gvk, object) => findFieldProblems(gvk, object).unknown,
+    patchMeta: (gvk) => {
+      const definition = definitionOfKind(gvk);
+      if (definition || !customSchema) return patchMetaOf(definition ?? '');
+      return patchMetaFromSchema(customSchema(gvk));
+    },
+    unknownFields: (gvk, object) => {
+      if (definitionOfKind(gvk) || !customSchema) return findFieldProblems(gvk, object).unknown;
+      const schema = customSchema(gvk);
+      return schema ? unknownFieldsBySchema(schema, object) : [];
+    },
     parseJsonStrict: parseJsonWithDuplicates,
     decodeProtobuf: (body) => decodeProtobufObject(body) as KubeObject,
     openapi: {

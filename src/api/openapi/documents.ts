@@ -8,6 +8,7 @@ import { Catalogue } from '../catalogue.js';
 import type { GroupVersionKind, ResourceInfo } from '../types.js';
 import { DELETE_OPTIONS_DEF, STATUS_DEF, WATCH_EVENT_DEF, resourcePaths } from './paths.js';
 import { definitionClosure, definitionSchema, PATCH, type Dialect, type SchemaObject } from './schemas.js';
+import { customDefinitionName, customOpenApiDefinitions, type StructuralSchema } from '../schema/custom.js';
 import { typeDef } from '../schema/registry.js';
 import { encodeOpenApiV2 } from './v2-protobuf.js';
 import { GIT_VERSION } from '../../version.js';
@@ -31,6 +32,13 @@ const COMMON = [
   `${META}.APIVersions`,
   `${META}.APIGroupList`,
 ];
+
+/** What custom resource definitions refer to. */
+const CUSTOM_ROOTS = [`${META}.ObjectMeta`, `${META}.ListMeta`];
+
+function sortKeys(object: SchemaObject): SchemaObject {
+  return Object.fromEntries(Object.entries(object).sort(([a], [b]) => a.localeCompare(b)));
+}
 
 const SECURITY_V2 = { BearerToken: { description: 'Bearer token authentication', type: 'apiKey', name: 'authorization', in: 'header' } };
 const SECURITY_V3 = { BearerToken: { description: 'Bearer token authentication', type: 'apiKey', name: 'authorization', in: 'header' } };
@@ -77,11 +85,12 @@ function definitionsFor(roots: Iterable<string>, dialect: Dialect, kinds: Map<st
   return out;
 }
 
-function pathsFor(resources: readonly ResourceInfo[], dialect: Dialect): SchemaObject {
+function pathsFor(resources: readonly ResourceInfo[], dialect: Dialect, custom: ReadonlyMap<string, SchemaObject>): SchemaObject {
   const paths: SchemaObject = {};
+  const known = (definition: string): boolean => typeDef(definition) !== undefined || custom.has(definition);
   for (const info of resources) {
-    if (!typeDef(info.definition)) continue;
-    Object.assign(paths, resourcePaths(info, dialect));
+    if (!known(info.definition)) continue;
+    Object.assign(paths, resourcePaths(info, dialect, known));
   }
   return Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
 }
@@ -95,6 +104,14 @@ function referencedDefinitions(paths: SchemaObject): Set<string> {
   return refs;
 }
 
+export interface OpenApiOptions {
+  /**
+   * The structural schema of a custom resource's version (from its CRD), for catalogue entries
+   * without a declared schema. Their ResourceInfo.definition must be customDefinitionName(...).
+   */
+  readonly customSchema?: (info: ResourceInfo) => StructuralSchema | undefined;
+}
+
 /** Builds and caches the documents of one catalogue; call invalidate() when CRDs change it. */
 export class OpenApi {
   #v2: OpenApiDocument | undefined;
@@ -103,7 +120,23 @@ export class OpenApi {
   #index: OpenApiDocument | undefined;
   #kinds: Map<string, GroupVersionKind[]> | undefined;
 
-  constructor(private readonly catalogue: Catalogue = new Catalogue()) {}
+  constructor(
+    private readonly catalogue: Catalogue = new Catalogue(),
+    private readonly options: OpenApiOptions = {},
+  ) {}
+
+  /** Definitions (v3 form) of the custom resources among `resources`. */
+  #customDefinitions(resources: readonly ResourceInfo[]): Map<string, SchemaObject> {
+    const out = new Map<string, SchemaObject>();
+    const { customSchema } = this.options;
+    if (!customSchema) return out;
+    for (const info of resources) {
+      if (typeDef(info.definition) || info.definition !== customDefinitionName(info.group, info.version, info.kind)) continue;
+      const defs = customOpenApiDefinitions(info.group, info.version, info.kind, info.listKind, customSchema(info));
+      for (const [name, schema] of Object.entries(defs)) out.set(name, schema);
+    }
+    return out;
+  }
 
   invalidate(): void {
     this.#v2 = undefined;
@@ -140,13 +173,15 @@ export class OpenApi {
     const resources = this.catalogue.resourcesOf(group, version);
     if (resources.length === 0) return undefined;
     const kinds = this.#kindsByDefinition();
-    const paths = pathsFor(resources, 'v3');
-    const roots = new Set([...COMMON, ...referencedDefinitions(paths)]);
+    const custom = this.#customDefinitions(resources);
+    const paths = pathsFor(resources, 'v3', custom);
+    const roots = new Set([...COMMON, ...referencedDefinitions(paths), ...(custom.size ? CUSTOM_ROOTS : [])]);
+    const schemas = { ...definitionsFor(roots, 'v3', kinds), ...Object.fromEntries(custom) };
     const doc = documentOf({
       openapi: '3.0.0',
       info: { title: 'Kubernetes', version: GIT_VERSION },
       paths,
-      components: { schemas: definitionsFor(roots, 'v3', kinds), securitySchemes: SECURITY_V3 },
+      components: { schemas: sortKeys(schemas), securitySchemes: SECURITY_V3 },
     });
     this.#v3.set(key, doc);
     return doc;
@@ -165,13 +200,16 @@ export class OpenApi {
     if (this.#v2) return this.#v2;
     const resources = this.catalogue.all();
     const kinds = this.#kindsByDefinition();
-    const paths = pathsFor(resources, 'v2');
-    const roots = new Set([...COMMON, ...referencedDefinitions(paths)]);
+    const custom = this.#customDefinitions(resources);
+    const paths = pathsFor(resources, 'v2', custom);
+    const roots = new Set([...COMMON, ...referencedDefinitions(paths), ...(custom.size ? CUSTOM_ROOTS : [])]);
+    // The custom definitions are written in v3 form; v2 differs only in where refs point.
+    const customV2 = JSON.parse(JSON.stringify(Object.fromEntries(custom)).replaceAll('#/components/schemas/', '#/definitions/')) as SchemaObject;
     this.#v2 = documentOf({
       swagger: '2.0',
       info: { title: 'Kubernetes', version: GIT_VERSION },
       paths,
-      definitions: definitionsFor(roots, 'v2', kinds),
+      definitions: sortKeys({ ...definitionsFor(roots, 'v2', kinds), ...customV2 }),
       securityDefinitions: SECURITY_V2,
       security: [{ BearerToken: [] }],
     });

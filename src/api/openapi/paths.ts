@@ -140,7 +140,7 @@ function pathItem(parameters: readonly Param[], operations: Record<string, Schem
 const has = (verbs: readonly Verb[], verb: Verb): boolean => verbs.includes(verb);
 
 /** The path items of one resource (collection, item, all-namespaces list, subresources). */
-export function resourcePaths(info: ResourceInfo, dialect: Dialect): Record<string, SchemaObject> {
+export function resourcePaths(info: ResourceInfo, dialect: Dialect, known: (definition: string) => boolean = (d) => typeDef(d) !== undefined): Record<string, SchemaObject> {
   const out: Record<string, SchemaObject> = {};
   const gvk: GroupVersionKind = { group: info.group, version: info.version, kind: info.kind };
   const prefix = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
@@ -149,7 +149,7 @@ export function resourcePaths(info: ResourceInfo, dialect: Dialect): Record<stri
   const tag = tagOf(info.group, info.version);
   const kindDef = info.definition;
   const listDef = kindDef.replace(/[^.]+$/, info.listKind);
-  const hasList = typeDef(listDef) !== undefined;
+  const hasList = known(listDef);
   const collection = info.namespaced ? `${prefix}/namespaces/{namespace}/${info.resource}` : `${prefix}/${info.resource}`;
   const scopeParams = info.namespaced ? [NAMESPACE, PRETTY] : [PRETTY];
   const writeParams = [DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION];

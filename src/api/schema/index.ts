@@ -6,3 +6,4 @@
 export { defs, resolveDefinition, type FieldDef, type ScalarName, type TypeDef, type TypeExpr } from './dsl.js';
 export { jsonFields, refsOf, schemaTypes, typeDef, TYPE_META_FIELDS } from './registry.js';
 export { patchMetaOf } from './patch-meta.js';
+export { customDefinitionName, customOpenApiDefinitions, patchMetaFromSchema, unknownFieldsBySchema, type StructuralSchema } from './custom.js';
