@@ -47,6 +47,8 @@ export class DaemonSetController extends QueueController {
   private nodes!: Informer;
   private revisions!: Informer<ControllerRevision>;
   private readonly expectations = new Map<string, Expectation>();
+  /** Per "<daemonset key>/<node>": failed pods seen, and when the next may be replaced. */
+  private readonly failedBackoff = new Map<string, { n: number; until: number }>();
 
   protected register(ctx: ControllerContext): void {
     this.sets = ctx.informers.for<DaemonSet>(DAEMONSETS);
@@ -147,7 +149,17 @@ export class DaemonSetController extends QueueController {
         remove.push(...live); // misscheduled, or its node is gone
         continue;
       }
-      remove.push(...live.filter(isFinished)); // replaced once gone
+      const failed = live.filter(isFinished);
+      if (failed.length > 0) {
+        // Replaced once gone, but a node whose pods keep failing is retried with backoff (1 s .. 15 min).
+        const b = this.failedBackoff.get(`${key}/${node}`) ?? { n: 0, until: 0 };
+        if (now.getTime() < b.until) this.queue.addAfter(key, b.until - now.getTime());
+        else {
+          for (const p of failed) void this.ctx.events.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata?.namespace}/${p.metadata?.name} on node ${node}, will try to kill it`);
+          remove.push(...failed);
+          this.failedBackoff.set(`${key}/${node}`, { n: b.n + 1, until: now.getTime() + Math.min(15 * 60_000, 1000 * 2 ** b.n) });
+        }
+      }
       const alive = live.filter((p) => !isFinished(p));
       // Two pods on a node are a surge in progress (one old, one new); anything else is a duplicate.
       const surge = rolling && maxSurge > 0 && alive.length === 2 && alive.filter((p) => p.metadata?.labels?.[REVISION_HASH_LABEL] === hash).length === 1;

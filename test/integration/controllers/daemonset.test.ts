@@ -177,4 +177,19 @@ describe('daemonset controller', () => {
     await client.delete(PODS, before?.metadata?.name ?? '', { gracePeriodSeconds: 0 });
     await onNodes(client, 'manual', ['o1'], 'busybox:2');
   });
+
+  test('a failed daemon pod is replaced, with a FailedDaemonPod warning', async (t) => {
+    const client = await startControllers(t, () => [new DaemonSetController(), new Scheduler()]);
+    await addNode(client, 'f1', {});
+    await client.create(DS, daemonSet('crashy'));
+    const [pod] = await onNodes(client, 'crashy', ['f1']);
+    kubelets(t, client, 'crashy');
+    await client.patch(PODS, pod?.metadata?.name ?? '', 'merge', { status: { phase: 'Failed' } }, { subresource: 'status' });
+    await waitFor('replacement', async () => {
+      const pods = await livePods(client, 'crashy');
+      return pods.length === 1 && pods[0]?.metadata?.uid !== pod?.metadata?.uid && nodeOf(pods[0]!) === 'f1' ? pods : undefined;
+    }, 10_000);
+    const events = (await client.list({ group: '', version: 'v1', resource: 'events', namespace: 'default' }, { fieldSelector: 'involvedObject.name=crashy' })).items;
+    assert.ok(events.some((e) => e.reason === 'FailedDaemonPod'));
+  });
 });
