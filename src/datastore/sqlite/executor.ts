@@ -4,7 +4,8 @@
  * other JavaScript sees a half-done write, commits happen in id order, and the log can publish
  * watch events straight after each commit (serialCommits).
  *
- * Group commit: writes requested in the same tick (concurrent writers) share one transaction,
+ * Group commit: writes requested in the same event-loop turn (concurrent writers, or requests
+ * that arrived on several connections in one poll phase) share one transaction,
  * each program inside its own SAVEPOINT so one that throws (KeyExists, a failed compare) rolls
  * back alone. Every write is acknowledged only after the shared COMMIT, so durability is as for
  * one transaction per write, while the commit cost (and with synchronous=FULL the fsync) is
@@ -28,15 +29,23 @@ export class SqliteExecutor implements SqlExecutor {
   private queue: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: Database) {}
+  /**
+   * `turn` (default) flushes in setImmediate, after every I/O callback of this loop turn, so
+   * requests that arrived together over the network share a commit; `tick` flushes in a
+   * microtask (only writes issued by the same synchronous code share one).
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly batching: 'turn' | 'tick' = 'turn',
+  ) {}
 
   write<T>(program: () => Program<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ program, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        // A microtask: writers issued in this tick join the batch; a lone writer waits for nothing.
-        queueMicrotask(() => this.flush());
+        if (this.batching === 'tick') queueMicrotask(() => this.flush());
+        else setImmediate(() => this.flush());
       }
     });
   }
