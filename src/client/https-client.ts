@@ -118,10 +118,12 @@ export class HttpsClient implements ApiClient {
           onEvent(event);
         }
       });
-      res.on('end', () => resolve());
-      res.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
-      res.on('aborted', () => resolve());
-      signal.addEventListener('abort', () => res.destroy(), { once: true });
+      const abort = (): void => void res.destroy();
+      signal.addEventListener('abort', abort, { once: true });
+      const done = (): void => signal.removeEventListener('abort', abort);
+      res.on('end', () => (done(), resolve()));
+      res.on('error', (err) => (done(), signal.aborted ? resolve() : reject(err)));
+      res.on('aborted', () => (done(), resolve()));
     });
   }
 
@@ -148,11 +150,17 @@ export class HttpsClient implements ApiClient {
       agent: this.agent,
       ...(signal ? { signal } : {}),
     };
-    return new Promise((resolve, reject) => {
-      const req = request(requestOptions, resolve);
-      req.on('error', reject);
-      req.end(payload);
-    });
+    const attempt = (retry: boolean): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const req = request(requestOptions, resolve);
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server closed just as we reused it: send again, once.
+          if (retry && req.reusedSocket && err.code === 'ECONNRESET') resolve(attempt(false));
+          else reject(err);
+        });
+        req.end(payload);
+      });
+    return attempt(true);
   }
 }
 

@@ -3,6 +3,7 @@
  * controller-manager lease, it starts shared informers, waits for them to sync, and runs every
  * controller; when leadership is lost (or on shutdown) all of it stops together.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { EventRecorder } from '../client/events.js';
@@ -61,6 +62,8 @@ export class ControllerManager implements Runnable {
   /** Runs every controller until `leading` aborts. */
   private async lead(leading: AbortSignal, identity: string): Promise<void> {
     const log = logger(this.name);
+    // Every informer, queue and watch of every controller listens on this one signal.
+    setMaxListeners(0, leading);
     log.info({ identity }, 'leading: starting controllers');
     const informers = new SharedInformers(this.client, { onError: (err) => log.debug({ err: String(err) }, 'informer retry') });
     const controllers = this.makeControllers();
