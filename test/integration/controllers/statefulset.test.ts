@@ -178,4 +178,19 @@ describe('statefulset controller', () => {
       return names.length === 1 && names[0] === 'data-ret-0' ? names : undefined;
     }, 10_000);
   });
+
+  test('spec.ordinals.start numbers the pods from there; minReadySeconds delays availableReplicas', async (t) => {
+    const client = await startControllers(t, () => [new StatefulSetController()]);
+    await client.create(SETS, statefulSet('ord', 2, { podManagementPolicy: 'Parallel', ordinals: { start: 5 }, minReadySeconds: 1 }));
+    await namesAre(client, 'ord', ['ord-5', 'ord-6']);
+    assert.equal((await client.get(PODS, 'ord-5')).metadata?.labels?.['apps.kubernetes.io/pod-index'], '5');
+    await ready(client, 'ord-5');
+    await ready(client, 'ord-6');
+    const early = await waitFor('ready', async () => {
+      const s = (await client.get(SETS, 'ord')).status as Record<string, number>;
+      return s.readyReplicas === 2 ? s : undefined;
+    });
+    assert.equal(early.availableReplicas ?? 0, 0, 'not yet ready for minReadySeconds');
+    await waitFor('available after minReadySeconds', async () => ((await client.get(SETS, 'ord')).status as Record<string, number>).availableReplicas === 2 || undefined, 5000);
+  });
 });
