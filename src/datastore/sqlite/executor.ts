@@ -105,6 +105,8 @@ export class SqliteExecutor implements SqlExecutor {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    // Writes already requested are committed (and answered) before the connection goes.
+    if (this.queue.length > 0) this.flush();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {

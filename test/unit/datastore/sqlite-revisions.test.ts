@@ -103,6 +103,15 @@ function pick(kv: { createRevision: number; modRevision: number; version: number
 }
 
 describe('sqlite group commit', () => {
+  it('a write requested just before close is committed and answered, not dropped', async (t) => {
+    const s = await openStore(t);
+    const pending = s.create('/last', enc('x'));
+    await s.close();
+    assert.equal((await pending).revision, 1);
+    const again = await openStore(t, { dataDir: s.dataDir });
+    assert.equal(dec((await again.get('/last')).kv?.value), 'x');
+  });
+
   it('writes issued together share a commit, yet one that fails rolls back alone', async (t) => {
     const s = await openStore(t);
     await s.create('/exists', enc('0'));
