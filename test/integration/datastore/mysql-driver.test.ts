@@ -86,6 +86,7 @@ describe('mysql driver on a real MariaDB', () => {
     const name = `k3s_new_${Date.now()}`;
     const backend = await open(t, server.endpoint(name));
     await backend.create('/created/db', text('yes'));
+    assert.ok((await backend.dbSize()) > 0, 'the database size is reported');
     assert.equal((await server.sql(`SHOW DATABASES LIKE '${name}'`)).trim(), name);
   });
 

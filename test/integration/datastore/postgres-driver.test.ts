@@ -87,6 +87,7 @@ describe('postgres driver on a real PostgreSQL', () => {
     const name = `k3s_new_${Date.now()}`;
     const backend = await open(t, server.endpoint(name));
     await backend.create('/created/db', text('yes'));
+    assert.ok((await backend.dbSize()) > 0, 'the database size is reported');
     assert.equal((await server.sql(`SELECT datname FROM pg_database WHERE datname = '${name}'`)).trim(), name);
   });
 
