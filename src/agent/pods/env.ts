@@ -35,12 +35,17 @@ export function expand(text: string, vars: ReadonlyMap<string, string>): string 
   });
 }
 
-function fieldValue(pod: Pod, path: string, hostIP: string, podIP: string): string {
+export function fieldValue(pod: Pod, path: string, hostIP: string, podIP: string): string {
   const meta = pod.metadata ?? {};
   const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(path);
   if (annotation) return meta.annotations?.[annotation[1]!] ?? '';
   const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
   if (label) return meta.labels?.[label[1]!] ?? '';
+  // Whole maps, as downwardAPI volume files render them: key="value" lines, sorted.
+  if (path === 'metadata.labels' || path === 'metadata.annotations') {
+    const map = (path === 'metadata.labels' ? meta.labels : meta.annotations) ?? {};
+    return Object.keys(map).sort().map((k) => `${k}=${JSON.stringify(map[k])}`).join('\n');
+  }
   switch (path) {
     case 'metadata.name':
       return meta.name ?? '';
@@ -65,7 +70,7 @@ function fieldValue(pod: Pod, path: string, hostIP: string, podIP: string): stri
 }
 
 /** CPU in cores rounded up, memory in bytes (divisor 1), as resourceFieldRef reports them. */
-function resourceValue(container: ContainerSpec | undefined, resource: string, machine: { cpus: number; memoryBytes: number }): string {
+export function resourceValue(container: ContainerSpec | undefined, resource: string, machine: { cpus: number; memoryBytes: number }): string {
   const [kind, name] = resource.split('.') as [string, string];
   const value = (kind === 'limits' ? container?.resources?.limits : container?.resources?.requests)?.[name];
   if (name === 'cpu') {

@@ -11,7 +11,7 @@ import type { ContainerStatus, CriClient, PodSandbox, PodSandboxConfig } from '.
 import { Backoff } from './backoff.js';
 import { Prober } from './probes.js';
 import { containerConfig, sandboxConfig, type SandboxSettings } from './cri-config.js';
-import { ContainerConfigError, containerEnv, objectData, type DataLookup } from './env.js';
+import { ContainerConfigError, containerEnv, fieldValue, objectData, resourceValue, type DataLookup } from './env.js';
 import { CONTAINER_NAME, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID } from './labels.js';
 import type { ContainerSpec, Pod } from './pod-types.js';
 import { exitCodeOf, finished, podStatus, readTerminationMessage, type Instances, type Waiting } from './status.js';
@@ -88,7 +88,32 @@ export class PodSync {
     await this.#run(pod, mine);
   }
 
+  readonly #tokens = new Map<string, { token: string; issuedAtMs: number; expiresAtMs: number }>();
+
+  /** A bound service-account token for the pod, reissued once 80% of its lifetime has passed. */
+  async #token(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expiresAtMs: number }> {
+    const meta = pod.metadata ?? {};
+    const key = `${meta.uid}/${audience ?? ''}/${expirationSeconds}`;
+    const cached = this.#tokens.get(key);
+    if (cached && Date.now() < cached.issuedAtMs + 0.8 * (cached.expiresAtMs - cached.issuedAtMs)) return cached;
+    const sa = pod.spec.serviceAccountName || 'default';
+    const response = await this.client.create(
+      { group: '', version: 'v1', resource: 'serviceaccounts', namespace: meta.namespace ?? 'default' },
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { ...(audience ? { audiences: [audience] } : {}), expirationSeconds, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: meta.name, uid: meta.uid } },
+      } as KubeObject,
+      { subresource: 'token', name: sa },
+    );
+    const status = response['status'] as { token: string; expirationTimestamp: string };
+    const issued = { token: status.token, issuedAtMs: Date.now(), expiresAtMs: Date.parse(status.expirationTimestamp) };
+    this.#tokens.set(key, issued);
+    return issued;
+  }
+
   #forget(uid: string): void {
+    for (const key of this.#tokens.keys()) if (key.startsWith(`${uid}/`)) this.#tokens.delete(key);
     if (!uid) return;
     this.#prober.forget(uid);
     this.#memory.delete(uid);
@@ -136,7 +161,14 @@ export class PodSync {
 
     let volumes: Map<string, string>;
     try {
-      volumes = await setUpVolumes(pod, dir, this.lookup);
+      volumes = await setUpVolumes(pod, dir, {
+        lookup: this.lookup,
+        field: (item) =>
+          item.fieldRef
+            ? fieldValue(pod, item.fieldRef.fieldPath, this.settings.nodeIP, pod.status?.podIP ?? '')
+            : resourceValue([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === item.resourceFieldRef?.containerName), item.resourceFieldRef?.resource ?? '', this.settings.machine),
+        token: (p, audience, expirationSeconds) => this.#token(p, audience, expirationSeconds),
+      });
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       void this.events.event(pod, 'Warning', 'FailedMount', err.message);

@@ -5,7 +5,7 @@
  * ..data symlink swapped, as upstream's atomic writer) so updates never show half a set of
  * files. emptyDir medium Memory is a plain directory here (no tmpfs mount without privileges).
  */
-import { chmodSync, existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DataLookup } from './env.js';
 import type { ContainerSpec, KeyToPath, Pod } from './pod-types.js';
@@ -25,9 +25,33 @@ export function podDir(podsDir: string, uid: string): string {
   return join(podsDir, uid);
 }
 
+/** Whether the visible contents already are `files` (then nothing is rewritten). */
+function unchanged(dir: string, files: ReadonlyMap<string, { data: string; mode: number }>): boolean {
+  let current: string;
+  try {
+    current = join(dir, readlinkSync(join(dir, '..data')));
+  } catch {
+    return false;
+  }
+  const listed = (sub: string): string[] =>
+    readdirSync(join(current, sub), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listed(join(sub, e.name)) : [join(sub, e.name)]));
+  try {
+    const present = listed('');
+    if (present.length !== files.size) return false;
+    for (const [path, file] of files) {
+      const full = join(current, path);
+      if (readFileSync(full, 'utf8') !== file.data || (statSync(full).mode & 0o777) !== file.mode) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes `files` (relative path -> content) as the volume's visible contents, atomically. */
 function atomicWrite(dir: string, files: ReadonlyMap<string, { data: string; mode: number }>): void {
   mkdirSync(dir, { recursive: true });
+  if (unchanged(dir, files)) return;
   const stamp = `..${new Date().toISOString().replace(/[:.]/g, '_')}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
   const staging = join(dir, stamp);
   mkdirSync(staging, { recursive: true });
@@ -75,7 +99,62 @@ function projectedFiles(data: Record<string, string>, items: KeyToPath[] | undef
  * Sets up every volume of `pod` under its pod dir; returns volume name -> host path. Safe to
  * call again (ConfigMap/Secret contents are refreshed).
  */
-export async function setUpVolumes(pod: Pod, dir: string, lookup: DataLookup): Promise<Map<string, string>> {
+/** Issues a service-account token for a projected volume: the token and its expiry (ms). */
+export type TokenIssuer = (pod: Pod, audience: string | undefined, expirationSeconds: number) => Promise<{ token: string; expiresAtMs: number }>;
+
+interface DownwardFile {
+  path: string;
+  fieldRef?: { fieldPath: string };
+  resourceFieldRef?: { containerName?: string; resource: string };
+  mode?: number;
+}
+
+interface ProjectedSource {
+  configMap?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  secret?: { name: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items?: DownwardFile[] };
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+}
+
+export interface VolumeContext {
+  readonly lookup: DataLookup;
+  /** Renders a fieldRef/resourceFieldRef for downwardAPI files. */
+  readonly field: (item: DownwardFile) => string;
+  readonly token?: TokenIssuer;
+}
+
+async function projectedSourceFiles(pod: Pod, volume: string, sources: ProjectedSource[], defaultMode: number, ctx: VolumeContext): Promise<Map<string, { data: string; mode: number }>> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const files = new Map<string, { data: string; mode: number }>();
+  for (const source of sources) {
+    if (source.configMap || source.secret) {
+      const isConfigMap = !!source.configMap;
+      const ref = (source.configMap ?? source.secret)!;
+      const data = await ctx.lookup(isConfigMap ? 'configmap' : 'secret', namespace, ref.name);
+      if (!data) {
+        if (ref.optional) continue;
+        throw new VolumeError(volume, `${isConfigMap ? 'configmap' : 'secret'} "${ref.name}" not found`);
+      }
+      for (const [k, v] of projectedFiles(data, ref.items, defaultMode, `${isConfigMap ? 'ConfigMap' : 'Secret'} ${namespace}/${ref.name}`, volume)) files.set(k, v);
+    } else if (source.downwardAPI) {
+      for (const item of source.downwardAPI.items ?? []) files.set(item.path, { data: ctx.field(item), mode: item.mode ?? defaultMode });
+    } else if (source.serviceAccountToken) {
+      if (!ctx.token) throw new VolumeError(volume, 'service account tokens cannot be issued by this agent');
+      let issued: { token: string };
+      try {
+        issued = await ctx.token(pod, source.serviceAccountToken.audience, source.serviceAccountToken.expirationSeconds ?? 3607);
+      } catch (err) {
+        throw new VolumeError(volume, `failed to fetch token: ${(err as Error).message}`);
+      }
+      files.set(source.serviceAccountToken.path, { data: issued.token, mode: defaultMode === 0o644 ? 0o600 : defaultMode });
+    }
+  }
+  return files;
+}
+
+export async function setUpVolumes(pod: Pod, dir: string, lookupOrContext: DataLookup | VolumeContext): Promise<Map<string, string>> {
+  const ctx: VolumeContext = typeof lookupOrContext === 'function' ? { lookup: lookupOrContext, field: () => '' } : lookupOrContext;
+  const lookup = ctx.lookup;
   const namespace = pod.metadata?.namespace ?? 'default';
   const paths = new Map<string, string>();
   for (const volume of pod.spec.volumes ?? []) {
@@ -94,6 +173,14 @@ export async function setUpVolumes(pod: Pod, dir: string, lookup: DataLookup): P
       const path = join(dir, 'volumes', isConfigMap ? 'kubernetes.io~configmap' : 'kubernetes.io~secret', volume.name);
       atomicWrite(path, projectedFiles(data ?? {}, spec.items, spec.defaultMode ?? 0o644, `${isConfigMap ? 'ConfigMap' : 'Secret'} ${namespace}/${name}`, volume.name));
       paths.set(volume.name, path);
+    } else if (volume['projected'] || volume['downwardAPI']) {
+      const projected = volume['projected'] as { sources?: ProjectedSource[]; defaultMode?: number } | undefined;
+      const downward = volume['downwardAPI'] as { items?: DownwardFile[]; defaultMode?: number } | undefined;
+      const sources = projected ? (projected.sources ?? []) : [{ downwardAPI: { items: downward?.items ?? [] } }];
+      const mode = (projected ?? downward)?.defaultMode ?? 0o644;
+      const path = join(dir, 'volumes', projected ? 'kubernetes.io~projected' : 'kubernetes.io~downward-api', volume.name);
+      atomicWrite(path, await projectedSourceFiles(pod, volume.name, sources, mode, ctx));
+      paths.set(volume.name, path);
     } else if (volume.hostPath) {
       const type = volume.hostPath.type ?? '';
       if (type === 'DirectoryOrCreate' && !existsSync(volume.hostPath.path)) mkdirSync(volume.hostPath.path, { recursive: true });
@@ -101,7 +188,7 @@ export async function setUpVolumes(pod: Pod, dir: string, lookup: DataLookup): P
       paths.set(volume.name, volume.hostPath.path);
     } else {
       const kind = Object.keys(volume).find((k) => k !== 'name') ?? 'unknown';
-      throw new VolumeError(volume.name, `volume type ${kind} is not supported by this k3s yet (supported: emptyDir, configMap, secret, hostPath)`);
+      throw new VolumeError(volume.name, `volume type ${kind} is not supported by this k3s yet (supported: emptyDir, configMap, secret, projected, downwardAPI, hostPath)`);
     }
   }
   return paths;

@@ -4,6 +4,7 @@
  * CrashLoopBackOff, fail to pull into ErrImagePull/ImagePullBackOff, and stop on delete.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -84,14 +85,23 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
       'web',
       nodeName,
       {
-        command: ['sh', '-c', 'echo "$GREETING from $POD_NAME"; cat /config/greeting; sleep 3600'],
+        command: ['sh', '-c', 'echo "$GREETING from $POD_NAME"; cat /config/greeting; echo; sleep 3600'],
         env: [
           { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'settings', key: 'greeting' } } },
           { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         ],
-        volumeMounts: [{ name: 'config', mountPath: '/config' }],
+        volumeMounts: [
+          { name: 'config', mountPath: '/config' },
+          { name: 'info', mountPath: '/info' },
+        ],
       },
-      { volumes: [{ name: 'config', configMap: { name: 'settings' } }], initContainers: [{ name: 'prepare', image: BUSYBOX, command: ['true'] }] },
+      {
+        volumes: [
+          { name: 'config', configMap: { name: 'settings' } },
+          { name: 'info', projected: { sources: [{ configMap: { name: 'settings', items: [{ key: 'greeting', path: 'hello.txt' }] } }, { downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } }] } },
+        ],
+        initContainers: [{ name: 'prepare', image: BUSYBOX, command: ['true'] }],
+      },
     ),
   );
   const running = await waitFor('pod web Running and Ready', async () => {
@@ -103,6 +113,16 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
   assert.match(running.status?.podIP ?? '', /^10\.211\.0\.\d+$/);
   assert.equal(running.status?.initContainerStatuses?.[0]?.state.terminated?.exitCode, 0);
   assert.equal(running.status?.containerStatuses?.[0]?.ready, true);
+  const logDir = join(dir, 'data', 'agent', 'logs', 'pods');
+  const podLogs = await waitFor('container log', () => {
+    const sub = readdirSync(logDir).find((d) => d.startsWith('default_web_'));
+    const text = sub ? readFileSync(join(logDir, sub, 'main', '0.log'), 'utf8') : '';
+    return /stdout F hello\n/.test(text) ? text : undefined;
+  }, 10_000);
+  assert.match(podLogs, /stdout F hello from web\n.*stdout F hello\n/s, 'env from the ConfigMap and fieldRef, then the configMap volume file');
+  const volumeDir = join(dir, 'data', 'agent', 'kubelet', 'pods', String((running as KubeObject).metadata?.uid ?? ''), 'volumes', 'kubernetes.io~projected', 'info');
+  assert.equal(readFileSync(join(volumeDir, 'hello.txt'), 'utf8'), 'hello');
+  assert.equal(readFileSync(join(volumeDir, 'name'), 'utf8'), 'web');
 
   // A container that exits 1 at once goes into CrashLoopBackOff with a growing restart count.
   await client.create(PODS, pod('crash', nodeName, { command: ['sh', '-c', 'exit 1'] }));
