@@ -77,8 +77,9 @@ describe('kubectl writes', () => {
     const forced = await c.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=other', '-f', '-'], { input: deployment('ssa', 5) });
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal(await jsonpath(['deploy', 'ssa'], '{.spec.replicas}'), '5');
-    const managers = await jsonpath(['deploy', 'ssa', '--show-managed-fields'], '{.metadata.managedFields[*].manager}');
-    assert.deepEqual(managers.split(' ').sort(), ['kubectl', 'other']);
+    // (Controllers, when running, add their own entries for status.)
+    const managers = (await jsonpath(['deploy', 'ssa', '--show-managed-fields'], '{.metadata.managedFields[*].manager}')).split(' ');
+    assert.ok(managers.includes('kubectl') && managers.includes('other'), managers.join(' '));
   });
 
   test('apply --prune -l deletes labelled objects that left the manifest', async () => {
@@ -111,13 +112,15 @@ describe('kubectl writes', () => {
     assert.equal(await jsonpath(['deploy', 'patched'], '{.spec.replicas} {.metadata.labels.app}'), '3 x');
     const failedTest = await c.kubectl(['patch', 'deploy', 'patched', '--type=json', '-p', '[{"op":"test","path":"/spec/replicas","value":9}]']);
     assert.equal(failedTest.code, 1);
-    const status = await c.kubectl(['patch', 'deploy', 'patched', '--subresource=status', '--type=merge', '-p', '{"status":{"replicas":3,"readyReplicas":2},"spec":{"replicas":10}}']);
+    // Status on a ClusterIP Service: no controller writes it, so what we see is what we wrote.
+    await c.kubectl(['create', 'service', 'clusterip', 'st', '--tcp=80:80']);
+    const status = await c.kubectl(['patch', 'svc', 'st', '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.7"}]}},"spec":{"sessionAffinity":"ClientIP"}}']);
     assert.equal(status.code, 0, status.stderr);
     // The status subresource writes only status.
-    assert.equal(await jsonpath(['deploy', 'patched'], '{.status.readyReplicas} {.spec.replicas}'), '2 3');
+    assert.equal(await jsonpath(['svc', 'st'], '{.status.loadBalancer.ingress[0].ip} {.spec.sessionAffinity}'), '192.0.2.7 None');
     // The main resource ignores status.
-    await c.kubectl(['patch', 'deploy', 'patched', '--type=merge', '-p', '{"status":{"readyReplicas":0}}']);
-    assert.equal(await jsonpath(['deploy', 'patched'], '{.status.readyReplicas}'), '2');
+    await c.kubectl(['patch', 'svc', 'st', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.8"}]}}}']);
+    assert.equal(await jsonpath(['svc', 'st'], '{.status.loadBalancer.ingress[0].ip}'), '192.0.2.7');
   });
 
   test('edit with EDITOR set to a script saves the change', async () => {
@@ -156,6 +159,6 @@ describe('kubectl writes', () => {
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /^Name:\s+misc$/m);
     assert.match(d.stdout, /^Replicas:\s+6 desired/m);
-    assert.match(d.stdout, /^Annotations:\s+note: hi$/m);
+    assert.match(d.stdout, /^(Annotations:)?\s+note: hi$/m);
   });
 });

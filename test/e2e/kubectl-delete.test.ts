@@ -28,15 +28,20 @@ describe('kubectl delete and wait', () => {
     assert.equal((await c.kubectl(['get', 'deploy', 'gone'])).code, 1);
   });
 
-  test('--cascade=orphan and --cascade=foreground leave the object in deletion with their finalizer', async () => {
-    await c.kubectl(['create', 'deployment', 'orph', '--image=nginx']);
-    await c.kubectl(['create', 'deployment', 'fore', '--image=nginx']);
-    assert.equal((await c.kubectl(['delete', 'deploy', 'orph', '--cascade=orphan', '--wait=false'])).code, 0);
-    assert.equal((await c.kubectl(['delete', 'deploy', 'fore', '--cascade=foreground', '--wait=false'])).code, 0);
-    const orph = (await c.kubectl(['get', 'deploy', 'orph', '-o', 'jsonpath={.metadata.finalizers} {.metadata.deletionTimestamp}'])).stdout;
-    assert.match(orph, /^\["orphan"\] \d{4}-/);
-    const fore = (await c.kubectl(['get', 'deploy', 'fore', '-o', 'jsonpath={.metadata.finalizers}'])).stdout;
-    assert.equal(fore, '["foregroundDeletion"]');
+  test('--cascade=orphan and --cascade=foreground start deletion with their finalizer beside the object\'s own', async () => {
+    // An own finalizer keeps the objects in deletion even when a garbage collector clears
+    // orphan/foregroundDeletion, so the test reads the same with or without controllers.
+    for (const n of ['orph', 'fore']) await c.kubectl(['create', '-f', '-'], { input: cm(n, '  finalizers: [example.com/hold]\n') });
+    assert.equal((await c.kubectl(['delete', 'cm', 'orph', '--cascade=orphan', '--wait=false'])).code, 0);
+    assert.equal((await c.kubectl(['delete', 'cm', 'fore', '--cascade=foreground', '--wait=false'])).code, 0);
+    for (const [n, f] of [['orph', 'orphan'], ['fore', 'foregroundDeletion']] as const) {
+      const out = (await c.kubectl(['get', 'cm', n, '-o', 'jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers}'])).stdout;
+      const [ts, list] = out.split(' ');
+      assert.match(ts!, /^\d{4}-/);
+      const finalizers = JSON.parse(list!) as string[];
+      assert.ok(finalizers.includes('example.com/hold'), out);
+      assert.ok(finalizers.every((x) => x === 'example.com/hold' || x === f), out);
+    }
   });
 
   test('a finalizer holds the object; removing the last one deletes it and kubectl wait --for=delete returns', async () => {
@@ -71,19 +76,20 @@ describe('kubectl delete and wait', () => {
   });
 
   test('wait --for=condition and --for=jsonpath see status changes made through the status subresource', async () => {
-    await c.kubectl(['create', 'deployment', 'waited', '--image=nginx']);
-    const cond = c.kubectl(['wait', '--for=condition=Available', 'deploy/waited', '--timeout=20s'], { timeoutMs: 30_000 });
-    const path = c.kubectl(['wait', '--for=jsonpath={.status.readyReplicas}=1', 'deploy/waited', '--timeout=20s'], { timeoutMs: 30_000 });
+    // A ClusterIP Service: no controller writes its status, so the test controls it.
+    await c.kubectl(['create', 'service', 'clusterip', 'waited', '--tcp=80:80']);
+    const cond = c.kubectl(['wait', '--for=condition=Ready', 'svc/waited', '--timeout=20s'], { timeoutMs: 30_000 });
+    const path = c.kubectl(['wait', '--for=jsonpath={.status.loadBalancer.ingress[0].ip}=192.0.2.9', 'svc/waited', '--timeout=20s'], { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 1000));
-    const status = { status: { observedGeneration: 1, replicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' }] } };
-    const p = await c.kubectl(['patch', 'deploy', 'waited', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    const status = { status: { loadBalancer: { ingress: [{ ip: '192.0.2.9' }] }, conditions: [{ type: 'Ready', status: 'True', reason: 'Test', message: 'ok', lastTransitionTime: new Date().toISOString().slice(0, 19) + 'Z' }] } };
+    const p = await c.kubectl(['patch', 'svc', 'waited', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
     assert.equal(p.code, 0, p.stderr);
     const [a, b] = await Promise.all([cond, path]);
     assert.equal(a.code, 0, a.stderr);
-    assert.equal(a.stdout, 'deployment.apps/waited condition met\n');
+    assert.equal(a.stdout, 'service/waited condition met\n');
     assert.equal(b.code, 0, b.stderr);
-    const timeout = await c.kubectl(['wait', '--for=condition=Progressing', 'deploy/waited', '--timeout=1s']);
+    const timeout = await c.kubectl(['wait', '--for=condition=Other', 'svc/waited', '--timeout=1s']);
     assert.equal(timeout.code, 1);
-    assert.match(timeout.stderr, /timed out waiting for the condition on deployments\/waited/);
+    assert.match(timeout.stderr, /timed out waiting for the condition on services\/waited/);
   });
 });
