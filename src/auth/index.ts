@@ -36,6 +36,9 @@
  *   RbacCache implements RbacLookup from watch events: cache.apply('RoleBinding', 'ADDED', obj).
  *   kubectl --as: after authentication, `await impersonate(user, req.headers, authz)` ->
  *   none | impersonated (use .user) | forbidden (403 .status) | bad-request (400).
+ *   On create/update of Role/ClusterRole: checkRoleEscalation(authz, user, {kind, namespace, name,
+ *   rules}); of RoleBinding/ClusterRoleBinding: checkBindingEscalation(authz, lookup, user,
+ *   {namespace, roleRef}) -> undefined (allowed) or the reason for a 403 Forbidden.
  *   At first start the apiserver creates bootstrapPolicy().clusterRoles / .clusterRoleBindings
  *   that do not exist yet (upstream's default roles: cluster-admin, system:discovery, admin/edit/view...).
  */
@@ -81,6 +84,7 @@ export {
   type ResourceRule,
   type SubjectRulesReviewStatus,
 } from './rbac.js';
+export { breakdownRule, checkBindingEscalation, checkRoleEscalation, uncoveredRules } from './escalation.js';
 export { createNodeAuthorizer, nodeIdentity, nodeRules, unionAuthorizers, NODES_GROUP, type NodeGraph } from './node-authorizer.js';
 export { createEncryptionTransformer, encryptionConfigPath, ensureEncryptionConfig, type EncryptionTransformer } from './secrets-encryption.js';
 export { checkNodePassword, hashNodePassword, nodePasswordSecret, nodePasswordSecretName, verifyNodePassword } from './node-password.js';
