@@ -10,6 +10,7 @@ import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
 import { openBackend, parseEndpoint } from '../datastore/index.js';
 import { logger } from '../log/index.js';
+import { etcdFaceFor } from '../etcd/index.js';
 import type { Runnable } from './runnable.js';
 
 const log = logger('server');
@@ -38,6 +39,10 @@ export class ControlPlane implements Runnable {
     // The datastore and the PKI do not depend on each other: prepare them at the same time.
     const [backend, pki] = await Promise.all([openBackend(endpoint, { dataDir: config.dataDir }), ensurePki(config)]);
     await ensureTokens(config, pki.serverCaPem);
+    // The etcd v3 face on the same store: kine.sock, and --etcd-listen-address when set.
+    const face = etcdFaceFor(config, backend);
+    const faceSignal = new AbortController();
+    await face.start(faceSignal.signal);
 
     const holder: { apiserver?: ApiServer } = {};
     const authn = createAuthenticator(pki, {
@@ -114,6 +119,8 @@ export class ControlPlane implements Runnable {
       const stop = async (): Promise<void> => {
         apiSignal.abort(signal.reason);
         await apiserver.stopped();
+        faceSignal.abort(signal.reason);
+        await face.stopped();
         await backend.close().catch((err: unknown) => log.warn({ err }, 'closing the datastore failed'));
         resolve();
       };
