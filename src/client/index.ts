@@ -5,3 +5,4 @@ export { Informer, objectKey, splitKey, type InformerHandlers, type InformerOpti
 export { WorkQueue, type BackoffOptions, type Reconcile } from './work-queue.js';
 export { SharedInformers } from './shared-informers.js';
 export { EventRecorder, type EventSource, type EventType } from './events.js';
+export { withFieldManager } from './field-manager.js';

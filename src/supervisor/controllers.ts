@@ -4,6 +4,7 @@
  * servers sharing a datastore never run them twice.
  */
 import { readFileSync } from 'node:fs';
+import { withFieldManager } from '../client/field-manager.js';
 import type { ApiClient } from '../client/types.js';
 import { DeploymentController } from '../controllers/deployment.js';
 import { EndpointsController } from '../controllers/endpoints.js';
@@ -34,7 +35,10 @@ export class Controllers implements Runnable {
   constructor(private readonly options: ControllersOptions) {}
 
   async start(signal: AbortSignal): Promise<void> {
-    const client = this.options.client();
+    const loopback = this.options.client();
+    // Writes carry upstream's manager names, so managedFields say which component owns what.
+    const client = withFieldManager(loopback, 'kube-controller-manager');
+    const schedulerClient = withFieldManager(loopback, 'kube-scheduler');
     const caPem = readFileSync(this.options.serverCaFile, 'utf8');
     this.managers = [
       new ControllerManager(
@@ -51,10 +55,10 @@ export class Controllers implements Runnable {
         ],
         { leaseName: 'kube-controller-manager' },
       ),
-      new ControllerManager(client, () => [new Scheduler()], { leaseName: 'kube-scheduler' }),
+      new ControllerManager(schedulerClient, () => [new Scheduler()], { leaseName: 'kube-scheduler' }),
     ];
     const ports = this.options.rootlessPorts;
-    if (ports) this.managers.push(new ControllerManager(client, () => [new ServicePortsController(ports.forwarder, ports.fixed)], { leaseName: 'rootless-ports', leaderElection: false }));
+    if (ports) this.managers.push(new ControllerManager(loopback, () => [new ServicePortsController(ports.forwarder, ports.fixed)], { leaseName: 'rootless-ports', leaderElection: false }));
     for (const m of this.managers) await m.start(signal);
   }
 
