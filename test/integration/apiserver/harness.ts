@@ -41,7 +41,7 @@ const authorize: Authorize = async (a) => {
   if (a.user.groups.includes('system:masters')) return { allowed: true };
   if (a.isResourceRequest && a.resource === 'configmaps' && a.namespace === 'default' && ['get', 'list', 'watch'].includes(a.verb)) return { allowed: true };
   if (!a.isResourceRequest && (a.path === '/api' || a.path === '/apis' || a.path?.startsWith('/api/') || a.path?.startsWith('/apis/'))) return { allowed: true };
-  if (a.isResourceRequest && a.apiGroup === 'authorization.k8s.io') return { allowed: true };
+  if (a.isResourceRequest && (a.apiGroup === 'authorization.k8s.io' || a.apiGroup === 'authentication.k8s.io') && a.verb === 'create') return { allowed: true };
   return { allowed: false };
 };
 
@@ -107,7 +107,7 @@ users:
       const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
       const req = https.request(
         `${url}${path}`,
-        { method, ca: caPem, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(opts.headers ?? {}) } },
+        { method, ca: caPem, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(opts.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(opts.body)) } : {}), ...(opts.headers ?? {}) } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
