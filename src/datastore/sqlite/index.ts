@@ -2,13 +2,13 @@
  * The embedded SQLite driver: opens (or creates) the database file, checks it is a usable,
  * writable SQLite database before anything is written, and hands it to the generic SQL log.
  *
- * Durability: WAL journal, synchronous=NORMAL by default. A commit is written to the WAL file
- * (the write() reaches the OS page cache) before it is acknowledged, so it survives a crash or
- * SIGKILL of this process: the kernel still holds the pages and the next open replays the WAL.
- * What NORMAL gives up is power loss / kernel crash: the WAL is fsynced only at checkpoints, so
- * the last transactions before a power cut may roll back (the database stays consistent).
- * `sqlite://path?synchronous=full` fsyncs the WAL on every commit and survives power loss too,
- * at one disk flush per write (measured here: ~400 puts/s with FULL vs ~6000 with NORMAL).
+ * Durability: WAL journal, synchronous=FULL by default: the WAL is fsynced before a commit is
+ * acknowledged, so an acknowledged write survives a process crash and a power cut alike
+ * ("nothing acknowledged is ever lost"). Group commit (writes arriving together share one
+ * transaction and one fsync) keeps concurrent writers fast. `sqlite://path?synchronous=normal`
+ * trades the power-cut guarantee for speed: the write still reaches the OS before it is
+ * acknowledged (it survives SIGKILL), but the last commits before a power cut may roll back.
+ * Measured here: sequential puts ~450-600/s FULL vs 5-12k/s NORMAL; 16 writers 2-6k/s vs 9-27k/s.
  *
  * Exclusive locking: one k3s server owns the file. A second process opening it fails at start
  * with a clear error instead of writing rows this server's watchers would never see.
@@ -44,7 +44,7 @@ export function sqlitePath(endpoint: SqliteEndpoint, dataDir: string): string {
 export function openSqlite(endpoint: SqliteEndpoint, options: SqliteOptions): SqlLog {
   const file = sqlitePath(endpoint, options.dataDir);
   const params = { ...endpoint.params };
-  const sync = (params.synchronous ?? params._synchronous ?? params._sync ?? 'normal').toLowerCase();
+  const sync = (params.synchronous ?? params._synchronous ?? params._sync ?? 'full').toLowerCase();
   if (!SYNC_MODES.has(sync)) throw new DatastoreOpenError(`sqlite endpoint parameter synchronous="${sync}" is not one of off, normal, full, extra`);
   const busy = Number(params._busy_timeout ?? params.busy_timeout ?? 30_000);
   for (const name of Object.keys(params)) {
