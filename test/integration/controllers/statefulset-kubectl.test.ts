@@ -112,6 +112,11 @@ spec:
     await ok(h, ['rollout', 'status', 'statefulset/db', '--timeout=20s']);
     const back = await ok(h, ['get', 'pods', '-l', 'app=db', '-o', 'jsonpath={.items[*].spec.containers[0].image}']);
     assert.deepEqual(back.split(' '), ['busybox:1', 'busybox:1', 'busybox:1']);
+    // The old template came back: its revision is renumbered rather than duplicated.
+    const after = await ok(h, ['rollout', 'history', 'statefulset/db']);
+    assert.doesNotMatch(after, /^1\s/m);
+    assert.match(after, /^2\s/m);
+    assert.match(after, /^3\s/m);
   });
 
   test('kubectl rollout status and undo on a DaemonSet', async (t) => {
