@@ -101,7 +101,7 @@ export class ApiServer implements Runnable {
       authenticate: o.authenticate,
       authorize: o.authorize,
       impersonate: o.impersonate ?? refuseImpersonation,
-      serverAddress: `${o.host === '0.0.0.0' || o.host === '' ? '127.0.0.1' : o.host}:${o.port}`,
+      serverAddress: () => `${o.host === '0.0.0.0' || o.host === '' ? '127.0.0.1' : o.host}:${this.#port}`,
       ready: () => [
         { name: 'etcd', ok: this.cache.failure === undefined },
         { name: 'informer-sync', ok: this.#ready },

@@ -24,7 +24,8 @@ export interface HandlerDeps {
   readonly authenticate: Authenticate;
   readonly authorize: Authorize;
   readonly impersonate?: Impersonate;
-  readonly serverAddress: string;
+  /** host:port clients reach the server at (known once listening). */
+  readonly serverAddress: () => string;
   readonly ready: () => { name: string; ok: boolean }[];
 }
 
@@ -121,7 +122,7 @@ async function handle(deps: HandlerDeps, req: Request, res: Response): Promise<v
 
   if (!ri.isResourceRequest) {
     const served = serveNonResource(
-      { catalogue: deps.catalogue, openapi: deps.extensions.openapi, serverAddress: deps.serverAddress, ready: deps.ready },
+      { catalogue: deps.catalogue, openapi: deps.extensions.openapi, serverAddress: deps.serverAddress(), ready: deps.ready },
       method,
       path,
       query,
