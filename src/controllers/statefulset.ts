@@ -128,6 +128,11 @@ export class StatefulSetController extends QueueController {
         continue;
       }
       await this.ensureClaims(set, ordinal);
+      // An adopted pod (or one a user relabelled) gets its identity labels back.
+      const name = `${setName}-${ordinal}`;
+      if (!pod.metadata?.deletionTimestamp && (pod.metadata?.labels?.[POD_NAME_LABEL] !== name || pod.metadata.labels[POD_INDEX_LABEL] !== String(ordinal))) {
+        await this.patchPod(podRef, pod, { metadata: { labels: { [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal) } } });
+      }
       if (ordered && (pod.metadata?.deletionTimestamp || !isRunningAndReady(pod))) blocked = true;
     }
 

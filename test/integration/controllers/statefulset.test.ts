@@ -90,10 +90,13 @@ describe('statefulset controller', () => {
     assert.deepEqual(claims, ['data-web-0', 'data-web-1', 'data-web-2'], 'claims are retained by default');
   });
 
-  test('Parallel creates every ordinal at once', async (t) => {
+  test('Parallel creates every ordinal at once and keeps their identity labels', async (t) => {
     const client = await startControllers(t, () => [new StatefulSetController()]);
     await client.create(SETS, statefulSet('par', 3, { podManagementPolicy: 'Parallel' }));
     await namesAre(client, 'par', ['par-0', 'par-1', 'par-2']);
+    // A pod that loses its identity label gets it back.
+    await client.patch(PODS, 'par-1', 'merge', { metadata: { labels: { 'statefulset.kubernetes.io/pod-name': null } } });
+    await waitFor('label restored', async () => (await client.get(PODS, 'par-1')).metadata?.labels?.['statefulset.kubernetes.io/pod-name'] === 'par-1' || undefined);
   });
 
   test('RollingUpdate replaces pods from the highest ordinal down to the partition, recording revisions', async (t) => {
