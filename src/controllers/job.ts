@@ -13,6 +13,7 @@
  * controller's job, folded in here).
  */
 import type { OwnerReference } from '../api/types.js';
+import { labelSelectorFromObject } from '../apiserver/selectors/labels.js';
 import { objectKey, splitKey, type Informer } from '../client/informer.js';
 import { isNotFound, type ResourceRef } from '../client/types.js';
 import { orNull, QueueController, type ControllerContext } from './controller.js';
@@ -106,7 +107,7 @@ export class JobController extends QueueController {
     this.pods.addHandlers({
       onAdd: (pod) => {
         const key = owner(pod);
-        if (!key) return;
+        if (!key) return this.enqueueMatching(pod);
         const e = this.expectations.get(key);
         if (e && e.adds > 0) e.adds--;
         this.queue.add(key);
@@ -124,6 +125,15 @@ export class JobController extends QueueController {
         this.queue.add(key);
       },
     });
+  }
+
+  /** An orphan pod may be adopted by a running job whose selector matches it. */
+  private enqueueMatching(pod: PodLike): void {
+    if (pod.metadata?.deletionTimestamp || controllerOf(pod)) return;
+    for (const job of this.jobs.list()) {
+      if (job.metadata?.namespace !== pod.metadata?.namespace || isFinished(job)) continue;
+      if (labelSelectorFromObject(job.spec?.selector).matches(pod.metadata?.labels)) this.queue.add(objectKey(job));
+    }
   }
 
   private satisfied(key: string): boolean {
@@ -155,6 +165,7 @@ export class JobController extends QueueController {
       if (isFinished(job)) await this.expireAfterTtl(key, jobRef, job);
       return;
     }
+    pods.push(...(await this.adoptOrphans(job, podRef)));
 
     const now = this.ctx.now();
     const nowText = timestamp(now);
@@ -315,6 +326,24 @@ export class JobController extends QueueController {
     status.failed ??= 0;
     current = await this.writeStatus(jobRef, current, status);
     if (isFinished(current)) await this.expireAfterTtl(key, jobRef, current);
+  }
+
+  /** Running pods without a controller that match the job's selector become its pods (upstream's adoption). */
+  private async adoptOrphans(job: Job, podRef: ResourceRef): Promise<PodLike[]> {
+    const selector = labelSelectorFromObject(job.spec?.selector);
+    if (selector.empty) return [];
+    const owner: OwnerReference = { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata?.name ?? '', uid: job.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
+    const adopted: PodLike[] = [];
+    for (const pod of this.pods.list()) {
+      if (pod.metadata?.namespace !== job.metadata?.namespace || controllerOf(pod) || pod.metadata?.deletionTimestamp || isTerminal(pod)) continue;
+      if (!selector.matches(pod.metadata?.labels)) continue;
+      try {
+        adopted.push(await this.ctx.client.patch<PodLike>(podRef, pod.metadata?.name ?? '', 'merge', { metadata: { ownerReferences: [...(pod.metadata?.ownerReferences ?? []), owner], uid: pod.metadata?.uid } }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return adopted;
   }
 
   /** Creates missing pods and deletes surplus ones; returns the pods left active. */

@@ -266,4 +266,22 @@ describe('job controller', () => {
     await client.delete(JOBS, 'gone', { propagationPolicy: 'Background' });
     await waitFor('pods deleted', async () => (await client.list(PODS, { labelSelector: 'job-name=gone' })).items.length === 0 || undefined, 10_000);
   });
+
+  test('a job with a manual selector adopts a matching orphan pod instead of creating one', async (t) => {
+    const client = await startControllers(t, () => [new JobController()]);
+    await client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { grp: 'batch1' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } });
+    const j = await client.create<KubeObject>(JOBS, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'manual' },
+      spec: { manualSelector: true, selector: { matchLabels: { grp: 'batch1' } }, template: { metadata: { labels: { grp: 'batch1' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
+    const stray = await waitFor('adopted', async () => {
+      const p = await client.get(PODS, 'stray');
+      return p.metadata?.ownerReferences?.[0]?.uid === j.metadata?.uid ? p : undefined;
+    });
+    assert.equal(stray.metadata?.ownerReferences?.[0]?.kind, 'Job');
+    await waitFor('active 1', async () => ((await client.get(JOBS, 'manual')).status as { active?: number }).active === 1 || undefined);
+    assert.equal((await client.list(PODS, { labelSelector: 'grp=batch1' })).items.length, 1, 'no extra pod');
+  });
 });
