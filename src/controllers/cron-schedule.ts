@@ -147,7 +147,7 @@ function instantOf(w: Wall, zone: string): number | undefined {
   return undefined;
 }
 
-/** Parses `schedule`; `zone` is spec.timeZone (default UTC, the controller manager's zone in k3s). A CRON_TZ=/TZ= prefix overrides it. */
+/** Parses `schedule` in `zone` (the cronjob controller passes spec.timeZone, else its own local zone). A CRON_TZ=/TZ= prefix overrides it. */
 export function parseCron(schedule: string, zone = 'UTC'): CronSchedule {
   let text = schedule.trim();
   const tz = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(text);

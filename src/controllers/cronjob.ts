@@ -16,6 +16,8 @@ import { controllerOf } from './pods.js';
 const CRONJOBS = { group: 'batch', version: 'v1', resource: 'cronjobs' } as const;
 const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const;
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
+/** Without spec.timeZone a schedule is read in the controller manager's own zone, as upstream. */
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 /** Upstream warns (TooManyMissedTimes) past this many missed start times. */
 const MISSED_CAP = 100;
 
@@ -124,7 +126,7 @@ export class CronJobController extends QueueController {
     if (spec.suspend) return;
     let schedule;
     try {
-      schedule = parseCron(spec.schedule ?? '', spec.timeZone ?? 'UTC');
+      schedule = parseCron(spec.schedule ?? '', spec.timeZone ?? LOCAL_ZONE);
     } catch (err) {
       if (!(err instanceof CronParseError)) throw err;
       const reason = err.message.startsWith('unknown time zone') ? 'UnknownTimeZone' : 'UnparseableSchedule';
@@ -190,7 +192,7 @@ export class CronJobController extends QueueController {
         name,
         namespace: cj.metadata?.namespace ?? '',
         ...(tpl.metadata?.labels ? { labels: { ...tpl.metadata.labels } } : {}),
-        annotations: { ...tpl.metadata?.annotations, [SCHEDULED_TIMESTAMP]: zonedTimestamp(scheduled, cj.spec?.timeZone ?? 'UTC') },
+        annotations: { ...tpl.metadata?.annotations, [SCHEDULED_TIMESTAMP]: zonedTimestamp(scheduled, cj.spec?.timeZone ?? LOCAL_ZONE) },
         ownerReferences: [owner],
       },
       spec: structuredClone(tpl.spec ?? {}),
