@@ -6,8 +6,10 @@
 import type { Catalogue } from '../api/catalogue.js';
 import type { KubeObject, ResourceInfo } from '../api/types.js';
 import type { DeleteOptions, PatchType } from '../client/types.js';
-import { badRequest, groupResource, methodNotAllowed, pathNotFound, success } from './errors.js';
-import { defaultFieldManager } from './patch/index.js';
+import { converterFor, type VersionConverter } from './conversion.js';
+import { badRequest, groupResource, methodNotAllowed, pathNotFound, StatusError, success } from './errors.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, defaultFieldManager, NO_PATCH_META, PatchError, type JsonObject } from './patch/index.js';
+import { CachedObject } from './watch-cache.js';
 import type { ListQuery, ListResult } from './registry/list.js';
 import type { DeleteResult, Registry, WriteContext } from './registry/store.js';
 import { parseFieldSelector } from './selectors/fields.js';
@@ -97,6 +99,18 @@ export function deleteOptions(query: URLSearchParams, body: unknown): DeleteOpti
   };
 }
 
+/** A body must be an object of the endpoint's kind and version before it is converted. */
+function checkObject(info: ResourceInfo, body: unknown): KubeObject {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`the body of the request must be a JSON or YAML object of kind ${info.kind}`);
+  const object = structuredClone(body) as KubeObject;
+  const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+  object.apiVersion ??= apiVersion;
+  object.kind ??= info.kind;
+  if (object.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): kind "${String(object.kind)}"`);
+  if (object.apiVersion !== apiVersion) throw badRequest(`the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${apiVersion})`);
+  return object;
+}
+
 export class Rest {
   readonly #deps: RestDeps;
   readonly #subresources: SubresourceHandlers;
@@ -110,6 +124,11 @@ export class Rest {
     return this.#deps.registry;
   }
 
+  /** How objects of `info` are stored, when that is another version (events.k8s.io/v1 Events). */
+  converter(info: ResourceInfo): VersionConverter | undefined {
+    return converterFor(info, this.#deps.catalogue);
+  }
+
   #stored(info: ResourceInfo): void {
     if (!info.storageResource) throw methodNotAllowed();
   }
@@ -117,6 +136,8 @@ export class Rest {
   async get(info: ResourceInfo, namespace: string, name: string, subresource: string, ctx: RestContext): Promise<KubeObject> {
     if (subresource === '' || subresource === 'status') {
       this.#stored(info);
+      const conv = this.converter(info);
+      if (conv) return conv.fromStorage(await this.#deps.registry.get(conv.storage, namespace, name));
       return this.#deps.registry.get(info, namespace, name);
     }
     return this.#subresources.get(info, namespace, name, subresource, ctx);
@@ -124,12 +145,22 @@ export class Rest {
 
   async list(info: ResourceInfo, namespace: string, ctx: RestContext): Promise<ListResult> {
     this.#stored(info);
+    const conv = this.converter(info);
+    if (conv) {
+      const result = await this.#deps.registry.list(conv.storage, namespace, listQuery(conv.storage, ctx.query));
+      return { ...result, items: result.items.map((i) => new CachedObject(i.key, conv.fromStorage(i.object), i.revision)) };
+    }
     return this.#deps.registry.list(info, namespace, listQuery(info, ctx.query));
   }
 
   async create(info: ResourceInfo, namespace: string, name: string, subresource: string, body: unknown, ctx: RestContext): Promise<CreateOutcome> {
     if (name !== '' || subresource !== '') return this.#subresources.create(info, namespace, name, subresource, body, ctx);
     if (!info.storageResource) return this.#subresources.review(info, namespace, body, ctx);
+    const conv = this.converter(info);
+    if (conv) {
+      const stored = await this.#deps.registry.create(conv.storage, namespace, conv.toStorage(checkObject(info, body)), writeContext(ctx, undefined));
+      return { object: conv.fromStorage(stored), code: 201 };
+    }
     const object = await this.#deps.registry.create(info, namespace, body, writeContext(ctx, undefined));
     return { object, code: 201 };
   }
@@ -137,6 +168,11 @@ export class Rest {
   async update(info: ResourceInfo, namespace: string, name: string, subresource: string, body: unknown, ctx: RestContext): Promise<CreateOutcome> {
     if (subresource !== '' && subresource !== 'status' && subresource !== 'finalize') return this.#subresources.update(info, namespace, name, subresource, body, ctx);
     this.#stored(info);
+    const conv = this.converter(info);
+    if (conv) {
+      const result = await this.#deps.registry.update(conv.storage, namespace, name, conv.toStorage(checkObject(info, body)), writeContext(ctx), subresource);
+      return { object: conv.fromStorage(result.object), code: result.created ? 201 : 200 };
+    }
     const result = await this.#deps.registry.update(info, namespace, name, body, writeContext(ctx), subresource);
     return { object: result.object, code: result.created ? 201 : 200 };
   }
@@ -146,6 +182,8 @@ export class Rest {
     this.#stored(info);
     const force = ctx.query.get('force');
     if (force !== null && type !== 'apply') throw badRequest('force: Forbidden: may not be specified for non-apply patch');
+    const conv = this.converter(info);
+    if (conv) return this.#patchConverted(conv, info, namespace, name, subresource, type, patch, ctx);
     const result = await this.#deps.registry.patch(info, namespace, name, type, patch, writeContext(ctx), {
       subresource,
       force: force === 'true',
@@ -153,10 +191,33 @@ export class Rest {
     return { object: result.object, code: result.created ? 201 : 200 };
   }
 
+  /** A patch of a converted resource: applied to the external form, stored as an update. */
+  async #patchConverted(conv: VersionConverter, info: ResourceInfo, namespace: string, name: string, subresource: string, type: PatchType, patch: unknown, ctx: RestContext): Promise<CreateOutcome> {
+    if (type === 'apply') {
+      throw new StatusError(415, 'UnsupportedMediaType', `server-side apply is not supported for ${info.group}/${info.version} ${info.kind}; apply the core v1 object instead`);
+    }
+    const current = conv.fromStorage(await this.#deps.registry.get(conv.storage, namespace, name));
+    let patched: unknown;
+    try {
+      if (type === 'json') patched = applyJsonPatch(current as JsonObject, patch);
+      else if (type === 'merge') patched = applyMergePatch(current as JsonObject, patch);
+      else patched = applyStrategicMergePatch(current as JsonObject, patch, NO_PATCH_META);
+    } catch (err) {
+      if (err instanceof PatchError) throw badRequest(err.message);
+      throw err;
+    }
+    const object = checkObject(info, patched);
+    object.metadata = { ...(object.metadata ?? {}), name, resourceVersion: current.metadata?.resourceVersion ?? '' };
+    const result = await this.#deps.registry.update(conv.storage, namespace, name, conv.toStorage(object), writeContext(ctx), subresource);
+    return { object: conv.fromStorage(result.object), code: 200 };
+  }
+
   async delete(info: ResourceInfo, namespace: string, name: string, body: unknown, ctx: RestContext): Promise<{ result: DeleteResult; code: number; response: KubeObject }> {
     this.#stored(info);
     const options = deleteOptions(ctx.query, body);
-    const result = await this.#deps.registry.delete(info, namespace, name, options, { user: ctx.user, dryRun: options.dryRunAll });
+    const conv = this.converter(info);
+    const result = await this.#deps.registry.delete(conv?.storage ?? info, namespace, name, options, { user: ctx.user, dryRun: options.dryRunAll });
+    if (conv) return { result, code: 200, response: result.deleted ? (success(groupResource(info), name, result.object.metadata?.uid) as unknown as KubeObject) : conv.fromStorage(result.object) };
     if (!result.deleted) {
       const code = options.propagationPolicy === 'Orphan' || options.orphanDependents === true ? 200 : 202;
       return { result, code, response: result.object };
@@ -172,13 +233,15 @@ export class Rest {
     this.#stored(info);
     if (!info.verbs.includes('deletecollection')) throw methodNotAllowed();
     const options = deleteOptions(ctx.query, body);
-    const listed = await this.#deps.registry.list(info, namespace, { ...listQuery(info, ctx.query), resourceVersion: '' });
+    const conv = this.converter(info);
+    const stored = conv?.storage ?? info;
+    const listed = await this.#deps.registry.list(stored, namespace, { ...listQuery(stored, ctx.query), resourceVersion: '' });
     const items: KubeObject[] = [];
     for (const entry of listed.items) {
       const meta = entry.object.metadata ?? {};
       try {
-        const result = await this.#deps.registry.delete(info, meta.namespace ?? '', meta.name ?? '', options, { user: ctx.user, dryRun: options.dryRunAll });
-        items.push(result.object);
+        const result = await this.#deps.registry.delete(stored, meta.namespace ?? '', meta.name ?? '', options, { user: ctx.user, dryRun: options.dryRunAll });
+        items.push(conv ? conv.fromStorage(result.object) : result.object);
       } catch (err) {
         if ((err as { code?: number }).code === 404) continue;
         throw err;

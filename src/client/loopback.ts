@@ -83,7 +83,9 @@ export class LoopbackClient implements ApiClient {
   }
 
   async watch<T extends KubeObject = KubeObject>(ref: ResourceRef, options: WatchOptions, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
-    const info = this.#info(ref);
+    const external = this.#info(ref);
+    const conv = this.rest.converter(external);
+    const info = conv?.storage ?? external;
     const query = listQuery(
       info,
       new URLSearchParams(Object.entries({ labelSelector: options.labelSelector ?? '', fieldSelector: options.fieldSelector ?? '' })),
@@ -100,7 +102,7 @@ export class LoopbackClient implements ApiClient {
       startWatch(
         this.cache,
         info,
-        this.#ns(ref, info),
+        this.#ns(ref, external),
         {
           query,
           resourceVersion: options.resourceVersion ?? '',
@@ -109,7 +111,9 @@ export class LoopbackClient implements ApiClient {
         },
         {
           send: (type, object) => {
-            if (!signal.aborted) onEvent({ type, object: copy<T>(object) });
+            if (signal.aborted) return;
+            const out = conv && type !== 'BOOKMARK' ? (conv.fromStorage(copy<KubeObject>(object)) as T) : copy<T>(object);
+            onEvent({ type, object: out });
           },
           end: finish,
         },

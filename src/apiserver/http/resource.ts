@@ -219,12 +219,14 @@ function writeList(res: Response, info: ResourceInfo, result: ListResult, format
 }
 
 async function serveWatch(deps: ResourceDeps, info: ResourceInfo, namespace: string, name: string, req: Request, res: Response, format: OutputFormat, query: URLSearchParams, now: Date): Promise<void> {
-  const base = listQuery(info, query);
+  const conv = deps.rest.converter(info);
+  const storage = conv?.storage ?? info;
+  const base = listQuery(storage, query);
   let fields = base.fields;
   if (name !== '') {
     // A watch on one object is a watch of the collection narrowed to its name.
     const sel = query.get('fieldSelector');
-    fields = parseFieldSelector([sel, `metadata.name=${name.replace(/[\\,=]/g, (c) => `\\${c}`)}`].filter(Boolean).join(','), info);
+    fields = parseFieldSelector([sel, `metadata.name=${name.replace(/[\\,=]/g, (c) => `\\${c}`)}`].filter(Boolean).join(','), storage);
   }
   const timeoutText = query.get('timeoutSeconds');
   const timeoutSeconds = timeoutText === null ? undefined : Number(timeoutText);
@@ -246,7 +248,8 @@ async function serveWatch(deps: ResourceDeps, info: ResourceInfo, namespace: str
     // Flush at once: kubectl wait blocks until it sees the response headers.
     (res as { flushHeaders?: () => void }).flushHeaders?.();
   };
-  const encode = (type: WatchType, object: CachedObject | KubeObject): string => {
+  const encode = (type: WatchType, stored: CachedObject | KubeObject): string => {
+    const object = conv && type !== 'BOOKMARK' ? conv.fromStorage(stored instanceof CachedObject ? stored.object : stored) : stored;
     if (format.kind === 'table' && type !== 'BOOKMARK') {
       const o = object instanceof CachedObject ? object.object : object;
       const table = toTable(info, [o], { resourceVersion: o.metadata?.resourceVersion ?? '' }, { version: format.version, includeObject: include, withColumns: first, now: new Date() });
@@ -270,7 +273,7 @@ async function serveWatch(deps: ResourceDeps, info: ResourceInfo, namespace: str
   res.on('close', close);
   stop.cancel = await startWatch(
     deps.cache,
-    info,
+    storage,
     namespace,
     {
       query: { labels: base.labels, fields },
