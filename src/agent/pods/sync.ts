@@ -4,6 +4,8 @@
  * back-off, graceful termination), then write the status the runtime state implies. Safe to
  * run again at any time; the manager calls it on pod events and container state changes.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KubeObject } from '../../api/types.js';
 import { isNotFound, type ApiClient, type EventRecorder } from '../../client/index.js';
 import { logger } from '../../log/index.js';
@@ -119,6 +121,12 @@ export class PodSync {
     this.#memory.delete(uid);
     this.backoff.forgetPrefix(`${uid}/`);
     removePodDir(podDir(this.settings.podsDir, uid));
+    // Container logs go with the pod (<ns>_<name>_<uid>), as upstream's log GC does.
+    try {
+      for (const entry of readdirSync(this.settings.sandbox.podLogsDir)) if (entry.endsWith(`_${uid}`)) removePodDir(join(this.settings.sandbox.podLogsDir, entry));
+    } catch {
+      // no logs dir yet
+    }
   }
 
   async #removeSandbox(sandbox: PodSandbox, graceSeconds: number): Promise<void> {
