@@ -6,15 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { withFieldManager } from '../client/field-manager.js';
 import type { ApiClient } from '../client/types.js';
+import { CronJobController } from '../controllers/cronjob.js';
+import { DaemonSetController } from '../controllers/daemonset.js';
 import { DeploymentController } from '../controllers/deployment.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { GarbageCollector } from '../controllers/garbage-collector.js';
+import { JobController } from '../controllers/job.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { NamespaceController } from '../controllers/namespace.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { PodGarbageCollector } from '../controllers/pod-gc.js';
 import { ReplicaSetController } from '../controllers/replicaset.js';
 import { ServiceAccountController } from '../controllers/service-account.js';
+import { StatefulSetController } from '../controllers/statefulset.js';
 import { ServicePortsController, type Forward, type PortForwarder } from '../rootless/index.js';
 import { Scheduler } from '../scheduler/index.js';
 import type { Runnable } from './runnable.js';
@@ -49,6 +53,10 @@ export class Controllers implements Runnable {
           new GarbageCollector(),
           new DeploymentController(),
           new ReplicaSetController(),
+          new StatefulSetController(),
+          new DaemonSetController(),
+          new JobController(),
+          new CronJobController(),
           new EndpointsController(),
           new NodeLifecycleController(),
           new PodGarbageCollector(),
