@@ -189,7 +189,10 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
   await client.delete(PODS, 'web', { gracePeriodSeconds: 5 });
   await waitFor('pod web gone', async () => client.get(PODS, 'web').then(() => false, () => true), 30_000);
   const deleteMs = Date.now() - deleting;
-  assert.deepEqual(readdirSync(logDir).filter((d) => d.startsWith('default_web_')), [], 'the pod logs go with the pod');
+  await waitFor('the pod logs gone with the pod', () => readdirSync(logDir).every((d) => !d.startsWith('default_web_')), 5000).catch((err: Error) => {
+    const left = readdirSync(logDir).filter((d) => d.startsWith('default_web_'));
+    throw new Error(`${err.message}: ${left.map((d) => `${d}: ${readdirSync(join(logDir, d)).join(',')}`).join('; ')}`);
+  });
   // Force-deleting the rest leaves nothing behind in the runtime.
   for (const name of ['crash', 'missing', 'badcmd', 'after-restart', 'probed', 'unhealthy']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
   const cri = new CriClient(agent.criSocket ?? '');
