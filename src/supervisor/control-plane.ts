@@ -3,17 +3,39 @@
  * --datastore-endpoint), PKI and tokens, the admin kubeconfig, then the API server with its
  * default objects. Stops in reverse: API server, then datastore.
  */
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ApiServer, rbacLookup, standardExtensions, type Authenticate, type Authorize, type Extensions } from '../apiserver/index.js';
-import { bootstrapPolicy, createAuthenticator, createAuthorizer, ensurePki, ensureTokens, impersonate, writeKubeconfig, type RbacLookup } from '../auth/index.js';
+import { bootstrapPolicy, checkBindingEscalation, checkRoleEscalation, createAuthenticator, createAuthorizer, ensurePki, ensureTokens, impersonate, writeKubeconfig, type RbacLookup } from '../auth/index.js';
 import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
 import { openBackend, parseEndpoint } from '../datastore/index.js';
 import { logger } from '../log/index.js';
+import { rbacEscalation } from '../apiserver/admission/rbac-escalation.js';
 import { etcdFaceFor } from '../etcd/index.js';
 import type { Runnable } from './runnable.js';
 
 const log = logger('server');
+
+/**
+ * The address the kubernetes Endpoints point at, so pods reach this server: --node-ip, else a
+ * specific --bind-address, else the host's first non-loopback IPv4 (upstream's default node IP;
+ * inside rootless namespaces that is slirp4netns's tap address), else loopback.
+ */
+function advertiseAddress(config: Config): string {
+  const nodeIp = config.agent.nodeIPs.find((ip) => isIP(ip) === 4);
+  if (nodeIp) return nodeIp;
+  const bind = config.listener.bindAddress;
+  if (isIP(bind) === 4 && bind !== '0.0.0.0' && !bind.startsWith('127.')) return bind;
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    // Bridges and veths of the pod network are not the node's address.
+    if (/^(cni|flannel|veth|docker|br-|kube-|tunl|cali|vxlan)/.test(name)) continue;
+    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (found) return found.address;
+  }
+  return '127.0.0.1';
+}
 
 export class ControlPlane implements Runnable {
   readonly name = 'control-plane';
@@ -100,12 +122,20 @@ export class ControlPlane implements Runnable {
       authenticate,
       authorize,
       impersonate: (user, headers) => impersonate(user, headers, rbac),
+      // Nobody grants, through a Role or a binding, permissions they do not hold themselves.
+      admission: [
+        rbacEscalation({
+          role: (user, role) => checkRoleEscalation(rbac, user, role),
+          binding: (user, binding) => checkBindingEscalation(rbac, lookup, user, binding as never),
+        }),
+      ],
       bootstrapObjects: () => {
         const policy = bootstrapPolicy();
         return [...policy.clusterRoles, ...policy.clusterRoleBindings].map((o) => ({ ...o }) as never);
       },
       extensions,
       serviceCidr: config.cluster.serviceCidrs[0] ?? '10.43.0.0/16',
+      advertiseAddress: advertiseAddress(config),
       nodePortRange: config.cluster.nodePortRange,
     });
     holder.apiserver = apiserver;
