@@ -14,6 +14,7 @@ import type { ApiClient } from '../../../src/client/index.js';
 import { buildConfig, type RawSettings } from '../../../src/config/index.js';
 import { tempDir, waitFor } from '../../helpers/index.js';
 import { startHarness } from '../apiserver/harness.js';
+import { pushOciLayout, startRegistry } from './registry.js';
 import { cleanUpRuntime } from './runtime-cleanup.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
@@ -184,6 +185,19 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
   assert.equal(web.status?.containerStatuses?.[0]?.restartCount, 0, 'the running pod was not restarted');
   assert.equal(web.status?.phase, 'Running');
 
+  // A pull from a real registry on loopback (Debian's docker-registry), pull policy Always.
+  const registry = await startRegistry(t);
+  await pushOciLayout(registry, 'demo/box', '2.0', readFileSync(join(dir, 'data', 'agent', 'images', 'k3s-ts-busybox.tar')));
+  await client.create(PODS, pod('pulled', nodeName, { image: `${registry}/demo/box:2.0`, imagePullPolicy: 'Always', command: ['sh', '-c', 'sleep 3600'] }));
+  const pulled = await waitFor('pod pulled Running', async () => {
+    const p = (await client.get(PODS, 'pulled')) as PodView & { status?: { containerStatuses?: { imageID?: string }[] } };
+    return p.status?.phase === 'Running' ? p : undefined;
+  }, 60_000);
+  assert.match(pulled.status?.containerStatuses?.[0]?.imageID ?? '', /sha256:[0-9a-f]{64}/);
+  const events = await client.list({ group: '', version: 'v1', resource: 'events', namespace: 'default' }, { fieldSelector: 'involvedObject.name=pulled' });
+  const pullEvents = events.items.map((e) => String(e['reason']));
+  assert.ok(pullEvents.includes('Pulling') && pullEvents.includes('Pulled'), `events: ${pullEvents.join(',')}`);
+
   // Delete with a grace period: the container gets SIGTERM, the kubelet finishes the deletion.
   const deleting = Date.now();
   await client.delete(PODS, 'web', { gracePeriodSeconds: 5 });
@@ -194,7 +208,7 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
     throw new Error(`${err.message}: ${left.map((d) => `${d}: ${readdirSync(join(logDir, d)).join(',')}`).join('; ')}`);
   });
   // Force-deleting the rest leaves nothing behind in the runtime.
-  for (const name of ['crash', 'missing', 'badcmd', 'after-restart', 'probed', 'unhealthy']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
+  for (const name of ['crash', 'missing', 'badcmd', 'after-restart', 'probed', 'unhealthy', 'pulled']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
   const cri = new CriClient(agent.criSocket ?? '');
   try {
     await waitFor('no sandboxes left', async () => (await cri.listPodSandbox()).length === 0, 30_000);
