@@ -6,30 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RootlessKitClient } from '../../rootlesskit/index.js';
-import { freePort, K3S_BIN, run, spawnTracked, waitFor } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem, type TestUser } from '../helpers/users.js';
-
-function userProcesses(user: TestUser): string[] {
-  try {
-    return execFileSync('ps', ['-u', user.name, '-o', 'pid=,comm=']).toString().trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
+import { canConnect, freePort, K3S_BIN, run, spawnTracked, waitFor } from '../helpers/index.js';
+import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem, userProcesses } from '../helpers/users.js';
 
 describe('k3s server --rootless', () => {
   test('comes up in rootlesskit with the K3S_ROOTLESS_* settings, forwards the API port, and stops cleanly', async (t) => {

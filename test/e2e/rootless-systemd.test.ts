@@ -8,33 +8,16 @@
  * The unit file is also checked with systemd-analyze --user verify.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { freePort, K3S_BIN, REPO_ROOT, run, spawnTracked, waitFor } from '../helpers/index.js';
+import { canConnect, freePort, K3S_BIN, REPO_ROOT, run, spawnTracked, waitFor } from '../helpers/index.js';
 import { startUserManager, type UserManager } from '../helpers/systemd-user.js';
-import { createTestUser, k3sCommandFor, type TestUser } from '../helpers/users.js';
+import { createTestUser, k3sCommandFor, userProcesses, type TestUser } from '../helpers/users.js';
 
 /** The user's processes other than the manager and its bus. */
 function clusterProcesses(user: TestUser): string[] {
-  try {
-    const lines = execFileSync('ps', ['-u', user.name, '-o', 'pid=,comm=']).toString().trim().split('\n');
-    return lines.filter((l) => l.trim() && !/\b(systemd|\(sd-pam\)|dbus-daemon)$/.test(l.trim()));
-  } catch {
-    return [];
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
+  return userProcesses(user, /\b(systemd|\(sd-pam\)|dbus-daemon)$/);
 }
 
 function asCaller(manager: UserManager, argv: readonly string[], timeoutMs = 60_000) {

@@ -69,3 +69,13 @@ export function k3sCommandFor(user: TestUser, k3sBin: string): string[] {
     return ['/usr/local/bin/k3s'];
   }
 }
+
+/** "pid comm" of every process the user runs, except those matching `except` (e.g. a systemd --user manager). */
+export function userProcesses(user: TestUser, except?: RegExp): string[] {
+  try {
+    const lines = execFileSync('ps', ['-u', user.name, '-o', 'pid=,comm=']).toString().trim().split('\n');
+    return lines.map((l) => l.trim()).filter((l) => l && !(except && except.test(l)));
+  } catch {
+    return [];
+  }
+}

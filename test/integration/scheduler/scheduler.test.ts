@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KubeObject } from '../../../src/api/types.js';
 import type { ApiClient } from '../../../src/client/types.js';
-import { ControllerManager } from '../../../src/controllers/manager.js';
 import { Scheduler } from '../../../src/scheduler/index.js';
 import { waitFor } from '../../helpers/index.js';
-import { startHarness } from '../apiserver/harness.js';
+import { startControllers } from '../controllers/harness.js';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
@@ -41,17 +40,8 @@ async function nodeOf(client: ApiClient, name: string): Promise<string> {
   return waitFor(`pod ${name} to be bound`, async () => ((await client.get(PODS, name)).spec as { nodeName?: string }).nodeName, 10_000);
 }
 
-async function start(t: { after(fn: () => unknown): void }): Promise<ApiClient> {
-  const harness = await startHarness(t);
-  const client = harness.server.loopback();
-  const manager = new ControllerManager(client, () => [new Scheduler()], { leaseName: 'kube-scheduler', retryPeriodMs: 50 });
-  const ac = new AbortController();
-  await manager.start(ac.signal);
-  t.after(async () => {
-    ac.abort();
-    await manager.stopped();
-  });
-  return client;
+function start(t: { after(fn: () => unknown): void }): Promise<ApiClient> {
+  return startControllers(t, () => [new Scheduler()]);
 }
 
 describe('scheduler', () => {
