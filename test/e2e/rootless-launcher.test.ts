@@ -76,6 +76,31 @@ describe('k3s server --rootless', () => {
     assert.equal(await canConnect(port), false, 'the forwarded port is closed after shutdown');
   });
 
+  test('kubectl as the user works against ~/.kube/k3s.yaml, and a restart keeps the data', { timeout: 180_000 }, async (t) => {
+    const user = createTestUser(t);
+    const port = await freePort();
+    const k3s = k3sCommandFor(user, K3S_BIN);
+    const start = () => spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]);
+    // kubectl runs as the user, with the user's default kubeconfig, exactly as the docs say.
+    const kubectl = (...args: string[]) => run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, `KUBECONFIG=${user.home}/.kube/k3s.yaml`, `KUBECACHEDIR=${user.home}/.kube/cache`, 'kubectl', ...args]);
+    let server = start();
+    await waitFor('k3s is up', () => server.output().includes('"k3s is up"'), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${server.output()}`);
+    });
+    const created = await kubectl('create', 'configmap', 'keep-me', '--from-literal=a=1');
+    assert.equal(created.code, 0, created.stderr);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    await waitFor('every process of the user to be gone', () => userProcesses(user).length === 0, 15_000);
+    server = start();
+    await waitFor('k3s is up again', () => server.output().includes('"k3s is up"'), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${server.output()}`);
+    });
+    const kept = await kubectl('get', 'configmap', 'keep-me', '-o', 'jsonpath={.data.a}');
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(kept.stdout, '1');
+  });
+
   test('says what is wrong, and exits 1, for bad settings and for root', async (t) => {
     const user = createTestUser(t);
     const asUser = (env: string[], ...args: string[]) =>
