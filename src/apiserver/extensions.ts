@@ -19,6 +19,7 @@ export function standardExtensions(catalogue: Catalogue): Extensions & { invalid
     validateObjectMeta: (info, object, old) => validateObjectMeta(info, object, old),
     openapi: {
       v2: () => documents.v2().json,
+      v2Protobuf: () => documents.v2Protobuf(),
       v3Index: () => documents.v3Index().json,
       v3: (path) => documents.v3DocumentByPath(path)?.json,
     },

@@ -69,6 +69,8 @@ export interface SubjectRules {
 
 export interface OpenApiSource {
   v2(): unknown;
+  /** /openapi/v2 as the gnostic protobuf document client-go asks for (Accept ...proto-openapi...). */
+  v2Protobuf?(): Uint8Array;
   v3Index(): unknown;
   /** The document of one group/version ("api/v1", "apis/apps/v1"), undefined when unknown. */
   v3(path: string): unknown;

@@ -12,6 +12,7 @@ import {
   apiResourceList,
   apiVersions,
 } from '../../api/discovery.js';
+import { OPENAPI_V2_PROTOBUF } from '../../api/openapi/index.js';
 import { GIT_VERSION, KUBERNETES_MAJOR, KUBERNETES_MINOR } from '../../version.js';
 import { pathNotFound } from '../errors.js';
 import type { OpenApiSource } from '../types.js';
@@ -130,6 +131,11 @@ export function serveNonResource(deps: NonResourceDeps, method: string, path: st
   }
   if (clean === '/openapi/v2' || clean === '/swagger.json') {
     if (!deps.openapi) return false;
+    // client-go's OpenAPISchema() (kubectl's fallback validation, helm) can only read protobuf here.
+    if (/proto-openapi\.spec\.v2/.test(accept ?? '') && deps.openapi.v2Protobuf) {
+      writeRaw(res, 200, OPENAPI_V2_PROTOBUF, Buffer.from(deps.openapi.v2Protobuf()), { Vary: 'Accept' });
+      return true;
+    }
     writeDocument(res, deps.openapi.v2());
     return true;
   }
