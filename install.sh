@@ -10,7 +10,7 @@
 #   ./install.sh --uninstall             remove what the install added (k3s-uninstall.sh)
 #
 # Environment, with upstream's names where upstream has one:
-#   INSTALL_K3S_EXEC         arguments for the k3s command of the service (default "server --disable-agent")
+#   INSTALL_K3S_EXEC         arguments for the k3s command of the service (default "server")
 #   INSTALL_K3S_SKIP_START   true: do not start or restart the server (same as --no-start)
 #   INSTALL_K3S_SKIP_APT     true: do not install Debian packages (they must be present)
 #   INSTALL_K3S_BIN_DIR      where k3s, k3s-killall.sh and k3s-uninstall.sh go (/usr/local/bin)
@@ -28,7 +28,7 @@ LIB_DIR="${INSTALL_K3S_LIB_DIR:-/usr/local/lib/k3s}"
 SYSTEMD_DIR="${INSTALL_K3S_SYSTEMD_DIR:-/etc/systemd/system}"
 USER_UNIT_DIR="${INSTALL_K3S_USER_UNIT_DIR:-/etc/systemd/user}"
 STATE_DIR="${LIB_DIR}.install-state"
-EXEC_ARGS="${INSTALL_K3S_EXEC:-server --disable-agent}"
+EXEC_ARGS="${INSTALL_K3S_EXEC:-server}"
 SKIP_START="${INSTALL_K3S_SKIP_START:-false}"
 SKIP_APT="${INSTALL_K3S_SKIP_APT:-false}"
 RUN_DIR=/run/k3s
