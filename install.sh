@@ -291,7 +291,30 @@ do_killall() {
   # Any other k3s processes started from this install (root's, not users' rootless ones).
   local p
   for p in $(pgrep -u 0 -f "$LIB_DIR/dist/src/cli/main.js" || true); do stop_pid "$p"; info "stopped k3s process $p"; done
+  # Containers outlive a k3s restart by design (their shims are separate processes); killall
+  # stops them too, as upstream's k3s-killall.sh does: each shim with its container processes.
+  [ -f "$STATE_DIR/exec" ] && EXEC_ARGS="$(cat "$STATE_DIR/exec")"
+  local data_dir; data_dir="$(data_dir_path)"
+  for p in $(pgrep -f "containerd-shim.* -address ($RUN_DIR/containerd|$data_dir/)" || true); do
+    kill_tree "$p"; info "stopped container shim $p and its containers"
+  done
+  # Mounts the agent made (pod volumes, sandbox namespaces) under the data dir and /run/k3s.
+  local mount
+  for mount in $(awk -v a="$data_dir/" -v b="$RUN_DIR/" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+    umount -l "$mount" 2>/dev/null && info "unmounted $mount"
+  done
+  # The pod bridge belongs to the node: only when this install ran one.
+  case " $EXEC_ARGS " in
+    *" --disable-agent "*) ;;
+    *) ip link show cni0 >/dev/null 2>&1 && ip link delete cni0 && info "removed the cni0 bridge" ;;
+  esac
   return 0
+}
+
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
+  kill -KILL "$1" 2>/dev/null || true
 }
 
 do_uninstall() {
