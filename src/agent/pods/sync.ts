@@ -12,6 +12,7 @@ import { logger } from '../../log/index.js';
 import type { ContainerStatus, CriClient, PodSandbox, PodSandboxConfig } from '../cri/index.js';
 import { Backoff } from './backoff.js';
 import { Prober } from './probes.js';
+import { authFor } from './pull-secrets.js';
 import { containerConfig, sandboxConfig, type SandboxSettings } from './cri-config.js';
 import { ContainerConfigError, containerEnv, fieldValue, objectData, resourceValue, type DataLookup } from './env.js';
 import { CONTAINER_NAME, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID } from './labels.js';
@@ -362,7 +363,8 @@ export class PodSync {
     void this.events.event(pod, 'Normal', 'Pulling', `Pulling image "${c.image}"`);
     const started = Date.now();
     try {
-      const ref = await this.cri.pullImage(c.image, undefined, ctx.config);
+      const secrets = (await Promise.all((pod.spec.imagePullSecrets ?? []).map((s) => this.lookup('secret', pod.metadata?.namespace ?? 'default', s.name)))).filter((d): d is Record<string, string> => !!d);
+      const ref = await this.cri.pullImage(c.image, authFor(c.image, secrets), ctx.config);
       this.backoff.reset(pullKey);
       void this.events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${((Date.now() - started) / 1000).toFixed(3)}s`);
       return ref;

@@ -198,6 +198,29 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
   const pullEvents = events.items.map((e) => String(e['reason']));
   assert.ok(pullEvents.includes('Pulling') && pullEvents.includes('Pulled'), `events: ${pullEvents.join(',')}`);
 
+  // A registry behind basic auth: without credentials the pull fails, with an imagePullSecret it works.
+  const creds = { username: 'puller', password: 'pull-secret-pw' };
+  const secured = await startRegistry(t, creds);
+  await pushOciLayout(secured, 'private/box', '3.0', readFileSync(join(dir, 'data', 'agent', 'images', 'k3s-ts-busybox.tar')), creds);
+  await client.create({ group: '', version: 'v1', resource: 'secrets', namespace: 'default' }, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'regcred', namespace: 'default' },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [secured]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } } })).toString('base64') },
+  } as KubeObject);
+  await client.create(PODS, pod('no-creds', nodeName, { image: `${secured}/private/box:3.0`, command: ['sleep', '3600'] }));
+  await client.create(PODS, pod('with-creds', nodeName, { image: `${secured}/private/box:3.0`, command: ['sleep', '3600'] }, { imagePullSecrets: [{ name: 'regcred' }] }));
+  await waitFor('pod with-creds Running', async () => ((await client.get(PODS, 'with-creds')) as PodView).status?.phase === 'Running', 60_000).catch(async (err: Error) => {
+    const failures = (await client.list({ group: '', version: 'v1', resource: 'events', namespace: 'default' }, { fieldSelector: 'involvedObject.name=with-creds' })).items.map((e) => String(e['message']));
+    throw new Error(`${err.message}: ${failures.join(' | ')}`);
+  });
+  const denied = await waitFor('pod no-creds fails to pull', async () => {
+    const w = ((await client.get(PODS, 'no-creds')) as PodView).status?.containerStatuses?.[0]?.state.waiting;
+    return w?.reason === 'ErrImagePull' || w?.reason === 'ImagePullBackOff' ? w : undefined;
+  }, 30_000, 50);
+  assert.ok(denied, 'pulling without credentials is refused');
+
   // Delete with a grace period: the container gets SIGTERM, the kubelet finishes the deletion.
   const deleting = Date.now();
   await client.delete(PODS, 'web', { gracePeriodSeconds: 5 });
@@ -208,7 +231,7 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
     throw new Error(`${err.message}: ${left.map((d) => `${d}: ${readdirSync(join(logDir, d)).join(',')}`).join('; ')}`);
   });
   // Force-deleting the rest leaves nothing behind in the runtime.
-  for (const name of ['crash', 'missing', 'badcmd', 'after-restart', 'probed', 'unhealthy', 'pulled']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
+  for (const name of ['crash', 'missing', 'badcmd', 'after-restart', 'probed', 'unhealthy', 'pulled', 'no-creds', 'with-creds']) await client.delete(PODS, name, { gracePeriodSeconds: 0 });
   const cri = new CriClient(agent.criSocket ?? '');
   try {
     await waitFor('no sandboxes left', async () => (await cri.listPodSandbox()).length === 0, 30_000);
