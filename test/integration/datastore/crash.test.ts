@@ -1,6 +1,6 @@
 /**
  * Crash safety of the SQLite datastore: a child process writing in a loop is SIGKILLed at random
- * moments, CRASH_KILLS times (default 50, about 45 s here; the issue asks for >= 200: CRASH_KILLS=200). After every kill the database must open cleanly,
+ * moments, CRASH_KILLS times (default 200, as the issue asks; CRASH_KILLS=20 for a quick run). After every kill the database must open cleanly,
  * hold every write the child acknowledged (printed after commit), and its revision log must be
  * consistent: ids contiguous, each key's rows chained by prev_revision, create_revision and
  * version carried along, tombstones only after live rows.
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BUILD_ROOT, tempDir } from '../../helpers/index.js';
 
-const KILLS = Number(process.env.CRASH_KILLS ?? 50);
+const KILLS = Number(process.env.CRASH_KILLS ?? 200);
 const COMPACT_KILLS = Number(process.env.CRASH_COMPACT_KILLS ?? 30);
 const WRITER = join(BUILD_ROOT, 'test/integration/datastore/crash-writer.js');
 
