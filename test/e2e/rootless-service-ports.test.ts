@@ -1,0 +1,44 @@
+/**
+ * Rootless: NodePort and LoadBalancer Services are forwarded from the host through rootlesskit as
+ * they come and go (ports below 1024 at 10000+port), and each Service gets an event saying where.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RootlessKitClient } from '../../rootlesskit/index.js';
+import { freePort, K3S_BIN, run, spawnTracked, waitFor } from '../helpers/index.js';
+import { createTestUser, k3sCommandFor } from '../helpers/users.js';
+
+test('NodePort and LoadBalancer Services are forwarded from the host and unforwarded when deleted', { timeout: 180_000 }, async (t) => {
+  const user = createTestUser(t);
+  const port = await freePort();
+  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]);
+  await waitFor('k3s is up', () => server.output().includes('"k3s is up"'), 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${server.output()}`);
+  });
+  const kubectl = (...args: string[]) => run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, `KUBECONFIG=${user.home}/.kube/k3s.yaml`, `KUBECACHEDIR=${user.home}/.kube/cache`, 'kubectl', ...args]);
+  const rootlesskit = new RootlessKitClient(join(user.home, '.rancher/k3s/rootless/api.sock'));
+  const forwarded = async (): Promise<string[]> => (await rootlesskit.listPorts()).map((p) => `${p.spec.proto}:${p.spec.parentPort}->${p.spec.childPort}`).sort();
+
+  const nodePort = 30000 + (port % 2000);
+  const np = await kubectl('create', 'service', 'nodeport', 'web', '--tcp=8080:8080', `--node-port=${nodePort}`);
+  assert.equal(np.code, 0, np.stderr);
+  const lb = await kubectl('create', 'service', 'loadbalancer', 'front', '--tcp=80:8080');
+  assert.equal(lb.code, 0, lb.stderr);
+  const lbNodePort = Number((await kubectl('get', 'svc', 'front', '-o', 'jsonpath={.spec.ports[0].nodePort}')).stdout);
+  assert.ok(lbNodePort >= 30000, 'the LoadBalancer service got a node port');
+
+  const expected = [`tcp:${nodePort}->${nodePort}`, 'tcp:10080->80', `tcp:${lbNodePort}->${lbNodePort}`, `tcp:${port}->${port}`].sort();
+  await waitFor('the service ports forwarded', async () => JSON.stringify(await forwarded()) === JSON.stringify(expected), 20_000).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${(await forwarded()).join(', ')}\n${server.output().slice(-3000)}`);
+  });
+  const events = await waitFor('the forwarding event', async () => {
+    const r = await kubectl('get', 'events', '--field-selector', 'involvedObject.name=front', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+    return r.stdout.includes('RootlessPortForward') ? r.stdout : undefined;
+  }, 20_000);
+  assert.match(events, /RootlessPortForward: reachable from the host on 127\.0\.0\.1 \(host port -> port\): 10080\/tcp->80/);
+
+  const del = await kubectl('delete', 'service', 'web', 'front');
+  assert.equal(del.code, 0, del.stderr);
+  await waitFor('only the API port left', async () => JSON.stringify(await forwarded()) === JSON.stringify([`tcp:${port}->${port}`]), 20_000);
+});
