@@ -53,6 +53,13 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
   };
   await agent.start(controller.signal);
   cleanup = async () => {
+    // Pods first (a failed test leaves crashing and pulling pods that would get new
+    // sandboxes), then whatever the runtime still holds, then the agent and containerd.
+    const left = await client.list(PODS).catch(() => ({ items: [] as KubeObject[] }));
+    await Promise.all(left.items.map((p) => client.delete(PODS, p.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined)));
+    const cri = new CriClient(agent.criSocket ?? '');
+    await waitFor('runtime empty', async () => (await cri.listPodSandbox()).length === 0, 20_000).catch(() => undefined);
+    cri.close();
     await cleanUpRuntime(agent.criSocket ?? '', bridge);
     controller.abort();
     await agent.stopped();
