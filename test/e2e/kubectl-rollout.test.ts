@@ -54,7 +54,7 @@ async function standInKubelet(t: { after(fn: () => unknown): void }, cluster: Cl
 }
 
 describe('kubectl rollout flows', () => {
-  test('create, rollout status, set image, history, undo, scale, restart, and delete with cascades', { timeout: 240_000 }, async (t) => {
+  test('create, rollout status, set image, history, undo, pause/resume, scale, restart, and delete with cascades', { timeout: 240_000 }, async (t) => {
     const cluster = await startCluster(t);
     const client = await standInKubelet(t, cluster);
     const k = cluster.kubectl;
@@ -88,12 +88,26 @@ describe('kubectl rollout flows', () => {
     assert.equal((await ok(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).trim(), 'busybox:1.36');
     assert.match(await ok(['rollout', 'history', 'deployment/web']), /^3\s+<none>/m);
 
+    // pause: template changes wait; resume: they roll out.
+    await ok(['rollout', 'pause', 'deployment/web']);
+    await ok(['set', 'image', 'deployment/web', 'busybox=busybox:1.38']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const pausedImages = await ok(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.containers[0].image}']);
+    assert.doesNotMatch(pausedImages, /busybox:1\.38/, 'nothing rolls while paused');
+    assert.match(await ok(['get', 'deployment', 'web', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}']), /DeploymentPaused/);
+    await ok(['rollout', 'resume', 'deployment/web']);
+    assert.match(await ok(['rollout', 'status', 'deployment/web', '--timeout=60s']), /successfully rolled out/);
+    await waitFor('resumed rollout reached the pods', async () => {
+      const list = (await ok(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image}{"\\n"}{end}'])).trim().split('\n');
+      return list.length === 3 && list.every((i) => i === 'busybox:1.38');
+    }, 30_000);
+
     await ok(['scale', 'deployment/web', '--replicas=5']);
     await waitFor('5 ready', async () => /web\s+5\/5/.test(await ok(['get', 'deployment', 'web'])), 30_000);
     await ok(['rollout', 'restart', 'deployment/web']);
     assert.match(await ok(['rollout', 'status', 'deployment/web', '--timeout=60s']), /successfully rolled out/);
     const sets = await ok(['get', 'rs', '-l', 'app=web', '-o', 'name']);
-    assert.equal(sets.trim().split('\n').length, 3, `three templates, three replica sets:\n${sets}`);
+    assert.equal(sets.trim().split('\n').length, 4, `four templates, four replica sets:\n${sets}`);
 
     // Orphan: the replica sets stay, without their owner.
     await ok(['delete', 'deployment', 'web', '--cascade=orphan']);
