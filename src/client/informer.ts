@@ -8,6 +8,7 @@
 import type { KubeObject } from '../api/types.js';
 import type { Runnable } from '../supervisor/runnable.js';
 import { isGone, type ApiClient, type ResourceRef } from './types.js';
+import { sleep } from '../supervisor/sleep.js';
 
 export interface InformerHandlers<T extends KubeObject> {
   onAdd?(object: T): void;
@@ -216,16 +217,4 @@ function addTo(map: Map<string, Set<string>>, value: string, key: string): void 
   let set = map.get(value);
   if (!set) map.set(value, (set = new Set()));
   set.add(key);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

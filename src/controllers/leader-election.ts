@@ -7,6 +7,7 @@
  */
 import type { KubeObject } from '../api/types.js';
 import { isConflict, isNotFound, isAlreadyExists, type ApiClient } from '../client/types.js';
+import { sleep } from '../supervisor/sleep.js';
 
 export interface LeaderElectionOptions {
   readonly name: string;
@@ -150,17 +151,4 @@ export class LeaderElection {
       return false;
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

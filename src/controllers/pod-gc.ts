@@ -7,6 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import type { Informer } from '../client/informer.js';
 import { isNotFound } from '../client/types.js';
 import type { Controller, ControllerContext } from './controller.js';
+import { sleep } from '../supervisor/sleep.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
 const NODES = { group: '', version: 'v1', resource: 'nodes' } as const;
@@ -40,10 +41,7 @@ export class PodGarbageCollector implements Controller {
       } catch (err) {
         this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pod GC sweep failed');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, period);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await sleep(period, signal);
     }
   }
 

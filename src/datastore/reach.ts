@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../log/index.js';
 import { DatastoreOpenError } from './types.js';
+import { sleep } from '../supervisor/sleep.js';
 
 export interface ReachOptions {
   /** "postgres k3s@127.0.0.1:5432/kubernetes": what we are connecting to, for messages. */
@@ -49,16 +50,3 @@ export async function retryUntilReachable<T>(attempt: () => Promise<T>, options:
     }
   }
 }
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-

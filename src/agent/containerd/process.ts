@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { logger } from '../../log/index.js';
 import type { Runnable } from '../../supervisor/runnable.js';
 import { CriClient } from '../cri/index.js';
-import { sleep } from '../sleep.js';
+import { sleep } from '../../supervisor/sleep.js';
 import { containerdConfigToml, type ContainerdSettings } from './config.js';
 
 const log = logger('containerd');

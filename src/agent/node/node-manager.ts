@@ -10,7 +10,7 @@ import { logger } from '../../log/index.js';
 import type { CriClient } from '../cri/index.js';
 import type { MachineInfo } from './machine.js';
 import { newNode, nodeConditions, nodeLabels, nodeStatus, type Condition, type NodeSettings } from './node-object.js';
-import { sleep } from '../sleep.js';
+import { sleep } from '../../supervisor/sleep.js';
 import { nextPodCidr } from './pod-cidr.js';
 
 const log = logger('node');

@@ -7,7 +7,7 @@
 import { Informer, objectKey, WorkQueue, type ApiClient } from '../../client/index.js';
 import { logger } from '../../log/index.js';
 import type { CriClient } from '../cri/index.js';
-import { sleep } from '../sleep.js';
+import { sleep } from '../../supervisor/sleep.js';
 import { MANAGED_BY, podKeyOf } from './labels.js';
 import type { Pod } from './pod-types.js';
 import type { PodSync } from './sync.js';

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import type { EventRecorder } from '../../client/index.js';
 import { logger } from '../../log/index.js';
 import type { CriClient } from '../cri/index.js';
-import { sleep } from '../sleep.js';
+import { sleep } from '../../supervisor/sleep.js';
 import type { ContainerSpec, Pod, Probe } from './pod-types.js';
 
 const log = logger('prober');

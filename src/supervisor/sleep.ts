@@ -1,4 +1,4 @@
-/** Waits `ms`, or less if `signal` aborts; leaves no listener behind either way. */
+/** Waits `ms`, or less if `signal` aborts; leaves no listener behind either way. Shared by every loop that waits between retries. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
