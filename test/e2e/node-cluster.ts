@@ -1,0 +1,69 @@
+/**
+ * A root `k3s server` with its agent (real containerd, CNI, pods) inside a network namespace
+ * the test made, so its bridge, iptables rules and ports cannot collide with another test's or
+ * the host's. kubectl runs inside the namespace too (the API server listens on its loopback);
+ * the host reaches the node at `netns.nodeIP`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { containerdPaths } from '../../src/agent/index.js';
+import { K3S_BIN, tempDir, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
+import { createNetNamespace, type NetNamespace } from '../helpers/netns.js';
+import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
+
+interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
+export interface NodeCluster {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly kubeconfig: string;
+  readonly node: string;
+  readonly netns: NetNamespace;
+  readonly server: Tracked;
+  /** Milliseconds from spawning `k3s server` to the node Ready in `kubectl get nodes`. */
+  readonly readyMs: number;
+  /** Runs the real kubectl inside the node's namespace, with this cluster's own discovery cache. */
+  kubectl(args: readonly string[], options?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunResult>;
+}
+
+export const BUSYBOX = 'docker.io/library/busybox:1.35.0';
+
+/** Root only: containerd, CNI and iptables need it. */
+export const canRunNodeCluster = process.getuid?.() === 0;
+
+export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] = [], options: { label?: string } = {}): Promise<NodeCluster> {
+  // Registered first so it runs first: pods go before the server, the namespace and the dir.
+  let cleanup: () => Promise<void> = async () => {};
+  t.after(() => cleanup());
+  const netns = await createNetNamespace(t, options.label ?? 'node');
+  const dir = tempDir(t, 'k3s-node-');
+  const dataDir = join(dir, 'data');
+  const kubeconfig = join(dir, 'kubeconfig.yaml');
+  const node = `node-${netns.name.slice(5)}`;
+  const cacheDir = join(dir, 'kube-cache');
+  const kubectl: NodeCluster['kubectl'] = (args, opts = {}) =>
+    netns.run('kubectl', args, {
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      env: { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: cacheDir, HOME: cacheDir, ...opts.env },
+    });
+  const started = Date.now();
+  const server = netns.spawn(process.execPath, [K3S_BIN, 'server', '-d', dataDir, '--write-kubeconfig', kubeconfig, '--node-name', node, ...extraArgs], {
+    env: { ...process.env, K3S_LOG_FORMAT: 'json' },
+  });
+  const socket = containerdPaths(dataDir, { rootless: false }).socket;
+  cleanup = async () => {
+    if (server.child.exitCode === null) {
+      await kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=0', '--force', '--wait=false'], { timeoutMs: 20_000 });
+    }
+    if (existsSync(socket)) await cleanUpRuntime(socket);
+  };
+  await waitFor('k3s is up', () => {
+    if (server.child.exitCode !== null) throw new Error(`k3s server exited with ${server.child.exitCode}:\n${server.output()}`);
+    return server.output().includes('"k3s is up"') && existsSync(kubeconfig);
+  }, 60_000, 50);
+  await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100);
+  return { dir, dataDir, kubeconfig, node, netns, server, readyMs: Date.now() - started, kubectl };
+}

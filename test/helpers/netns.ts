@@ -1,0 +1,86 @@
+/**
+ * Network namespaces made by a test, so that root-mode nodes (their cni0 bridge, iptables rules,
+ * host ports, DNS on the cluster IP) never collide with the host's or another test's. Each
+ * namespace gets loopback up and a veth pair to the host on its own /30 from 10.250.0.0/16,
+ * so the host can reach the node like another machine on the network.
+ */
+import { run, spawnTracked, type RunResult, type Tracked } from './index.js';
+import type { SpawnOptions } from 'node:child_process';
+
+interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
+export interface NetNamespace {
+  readonly name: string;
+  /** The host's end of the veth pair. */
+  readonly hostIP: string;
+  /** The namespace's end of the veth pair: the node's address as the host sees it. */
+  readonly nodeIP: string;
+  /** The namespace-side interface name. */
+  readonly iface: string;
+  /** argv prefix that runs a command inside the namespace. */
+  readonly prefix: readonly string[];
+  /** Runs a command to completion inside the namespace. */
+  run(command: string, args: readonly string[], options?: SpawnOptions & { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  /** Spawns a long-running process inside the namespace, killed by PID when the test ends. */
+  spawn(command: string, args: readonly string[], options?: SpawnOptions): Tracked;
+}
+
+let counter = 0;
+
+/** The /30 for a namespace: derived from PID and a counter so concurrent test files do not collide. */
+function subnet(): { hostIP: string; nodeIP: string } {
+  const n = ((process.pid % 4096) * 16 + (counter % 16)) % 16384;
+  const third = Math.floor(n / 64);
+  const fourth = (n % 64) * 4;
+  return { hostIP: `10.250.${third}.${fourth + 1}`, nodeIP: `10.250.${third}.${fourth + 2}` };
+}
+
+async function must(command: string, args: readonly string[]): Promise<void> {
+  const r = await run(command, args);
+  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+}
+
+/** Creates a namespace (root only). Removed, with every process still inside killed, when the test ends. */
+export async function createNetNamespace(t: Cleanup, label = 'node'): Promise<NetNamespace> {
+  counter++;
+  const id = `${process.pid.toString(36)}${counter.toString(36)}`;
+  const name = `k3st-${label.slice(0, 6)}-${id}`;
+  const hostIf = `k3h${id}`.slice(0, 15);
+  const nsIf = `k3n${id}`.slice(0, 15);
+  const { hostIP, nodeIP } = subnet();
+  await must('ip', ['netns', 'add', name]);
+  t.after(async () => {
+    // Whatever still runs inside (containerd shims, pod processes) goes with the namespace.
+    const pids = (await run('ip', ['netns', 'pids', name])).stdout.split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await run('ip', ['link', 'del', hostIf]);
+    await run('ip', ['netns', 'del', name]);
+  });
+  const prefix = ['ip', 'netns', 'exec', name];
+  await must('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
+  await must('ip', ['link', 'set', nsIf, 'netns', name]);
+  await must('ip', ['addr', 'add', `${hostIP}/30`, 'dev', hostIf]);
+  await must('ip', ['link', 'set', hostIf, 'up']);
+  await must('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
+  await must('ip', ['netns', 'exec', name, 'ip', 'addr', 'add', `${nodeIP}/30`, 'dev', nsIf]);
+  await must('ip', ['netns', 'exec', name, 'ip', 'link', 'set', nsIf, 'up']);
+  // A default route makes the node's address the one its components pick (as on a real host).
+  await must('ip', ['netns', 'exec', name, 'ip', 'route', 'add', 'default', 'via', hostIP]);
+  return {
+    name,
+    hostIP,
+    nodeIP,
+    iface: nsIf,
+    prefix,
+    run: (command, args, options = {}) => run(prefix[0]!, [...prefix.slice(1), command, ...args], options),
+    spawn: (command, args, options = {}) => spawnTracked(t, prefix[0]!, [...prefix.slice(1), command, ...args], options),
+  };
+}
