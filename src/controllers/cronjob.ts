@@ -9,7 +9,7 @@ import type { KubeObject, OwnerReference } from '../api/types.js';
 import { objectKey, splitKey, type Informer } from '../client/informer.js';
 import { isAlreadyExists, isNotFound, type ResourceRef } from '../client/types.js';
 import { QueueController, type ControllerContext } from './controller.js';
-import { CronParseError, mostRecent, parseCron } from './cron-schedule.js';
+import { CronParseError, mostRecent, parseCron } from '../api/cron.js';
 import { hasCondition, isFinished, timestamp, type Job } from './job-util.js';
 import { controllerOf } from './pods.js';
 

@@ -1,10 +1,12 @@
 /**
- * Cron schedules as the cron job controller reads them: five fields (minute hour day-of-month
+ * Cron schedules as upstream reads them (validation of CronJob.spec.schedule and the cron job
+ * controller's next-run times share this one parser): five fields (minute hour day-of-month
  * month day-of-week) with *, ?, ranges, steps, lists and month/day names, or a descriptor
  * (@yearly, @monthly, @weekly, @daily, @hourly, @every <duration>), evaluated in an IANA time
  * zone. As in cron (and robfig/cron, which upstream uses), when both day fields are restricted a
  * day matches if either does. Next-run search walks wall-clock fields in the zone, skipping whole
  * months, days and hours that cannot match, so a yearly schedule costs a few dozen steps.
+ * Error texts are robfig/cron's, which upstream's validation puts after "Invalid value".
  */
 
 export interface CronSchedule {
@@ -43,8 +45,10 @@ export class CronParseError extends Error {
 function number(text: string, bounds: Bounds, expr: string): number {
   const named = bounds.names?.[text.toLowerCase()];
   if (named !== undefined) return named;
-  if (!/^\d+$/.test(text)) throw new CronParseError(`failed to parse int from ${text} in "${expr}"`);
-  return Number(text);
+  if (!/^[+-]?\d+$/.test(text)) throw new CronParseError(`failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const n = Number(text);
+  if (n < 0) throw new CronParseError(`negative number (${n}) not allowed: ${expr}`);
+  return n;
 }
 
 /** One field into the set of values it allows; `star` when it was * or ? (unrestricted). */
@@ -66,7 +70,7 @@ function parseField(field: string, bounds: Bounds): { values: Set<number>; star:
       start = number(parts[0] ?? '', bounds, expr);
       end = parts.length === 2 ? number(parts[1] ?? '', bounds, expr) : stepText !== undefined ? bounds.max : start;
     }
-    const step = stepText === undefined ? 1 : number(stepText, { min: 1, max: Infinity }, expr);
+    const step = stepText === undefined ? 1 : number(stepText, { min: 0, max: Infinity }, expr);
     if (step <= 0) throw new CronParseError(`step of range should be a positive number: ${expr}`);
     if (start < bounds.min) throw new CronParseError(`beginning of range (${start}) below minimum (${bounds.min}): ${expr}`);
     if (end > bounds.max) throw new CronParseError(`end of range (${end}) above maximum (${bounds.max}): ${expr}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CronParseError, mostRecent, parseCron } from '../../../src/controllers/cron-schedule.js';
+import { CronParseError, mostRecent, parseCron } from '../../../src/api/cron.js';
 
 const at = (iso: string): Date => new Date(iso);
 function runs(schedule: string, from: string, n: number, zone?: string): string[] {
