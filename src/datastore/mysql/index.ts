@@ -3,13 +3,10 @@
  * unix(/path/to.sock) and the URL form). The generic SQL log over a mysql2 pool; the database is
  * created when missing (as upstream kine does), and start() waits for a server that is not up.
  */
-import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { PoolOptions, SslOptions } from 'mysql2/promise';
-import { logger } from '../../log/index.js';
 import { describeEndpoint, type ClientTls, type MysqlEndpoint } from '../endpoint.js';
-import { ExternalSqlLog, retryUntilReachable, type ExternalSqlOptions } from '../external-sql.js';
-import { DatastoreOpenError } from '../types.js';
+import { externalSqlLog, readTlsFiles, type ExternalSqlLog, type ExternalSqlOptions } from '../external-sql.js';
 import { mysqlDialect, mysqlErrno } from './dialect.js';
 import { MysqlExecutor } from './executor.js';
 
@@ -27,29 +24,12 @@ const TRANSIENT_ERRNO = new Set([
 ]);
 
 export function openMysql(endpoint: MysqlEndpoint, options: ExternalSqlOptions = {}): ExternalSqlLog {
-  const log = options.logger ?? logger('datastore');
   const what = describeEndpoint(endpoint);
   const config = poolConfig(endpoint);
   const pool = createMysqlPool(config);
-  const { startTimeoutMs, ...logOptions } = options;
-  return new ExternalSqlLog(
-    {
-      pollIntervalMs: 250,
-      ...logOptions,
-      dialect: mysqlDialect,
-      executor: new MysqlExecutor(pool),
-      description: what,
-      logger: log,
-    },
-    (signal) =>
-      retryUntilReachable(() => ensureDatabase(pool, config, endpoint), {
-        what,
-        timeoutMs: startTimeoutMs ?? Infinity,
-        log,
-        signal,
-        transient,
-        reason,
-      }),
+  return externalSqlLog(
+    { what, dialect: mysqlDialect, executor: new MysqlExecutor(pool), ensureDatabase: () => ensureDatabase(pool, config, endpoint), transient, reason },
+    options,
   );
 }
 
@@ -89,18 +69,7 @@ export function poolConfig(endpoint: MysqlEndpoint): PoolOptions {
 /** tls=true|skip-verify and the --datastore-* files on Node TLS options; undefined = no TLS. */
 function sslOptions(tls: ClientTls): SslOptions | undefined {
   if (tls.mode === 'disable') return undefined;
-  const read = (file: string | undefined, what: string): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new DatastoreOpenError(`cannot read the mysql ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-  };
-  const ca = read(tls.caFile, 'CA file (--datastore-cafile)');
-  const cert = read(tls.certFile, 'client certificate (--datastore-certfile)');
-  const key = read(tls.keyFile, 'client key (--datastore-keyfile)');
-  const files = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  const files = readTlsFiles(tls, 'mysql');
   switch (tls.mode) {
     case 'require':
       return { ...files, rejectUnauthorized: false };

@@ -3,13 +3,11 @@
  * The generic SQL log over a pg pool; the database is created when missing (as upstream kine
  * does), and start() waits for a server that is not up yet.
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { logger } from '../../log/index.js';
 import { describeEndpoint, type ClientTls, type PostgresEndpoint } from '../endpoint.js';
-import { ExternalSqlLog, retryUntilReachable, type ExternalSqlOptions } from '../external-sql.js';
-import { DatastoreOpenError } from '../types.js';
+import { externalSqlLog, readTlsFiles, type ExternalSqlLog, type ExternalSqlOptions } from '../external-sql.js';
 import { pgCode, postgresDialect } from './dialect.js';
 import { PgExecutor } from './executor.js';
 
@@ -40,25 +38,9 @@ export function openPostgres(endpoint: PostgresEndpoint, options: ExternalSqlOpt
     lastLostLog = Date.now();
     log.warn({ datastore: what, reason: err.message }, 'postgres connection lost; it will be replaced');
   });
-  const { startTimeoutMs, ...logOptions } = options;
-  return new ExternalSqlLog(
-    {
-      pollIntervalMs: 250,
-      ...logOptions,
-      dialect: postgresDialect,
-      executor: new PgExecutor(pool),
-      description: what,
-      logger: log,
-    },
-    (signal) =>
-      retryUntilReachable(() => ensureDatabase(pool, config, endpoint), {
-        what,
-        timeoutMs: startTimeoutMs ?? Infinity,
-        log,
-        signal,
-        transient,
-        reason,
-      }),
+  return externalSqlLog(
+    { what, dialect: postgresDialect, executor: new PgExecutor(pool), ensureDatabase: () => ensureDatabase(pool, config, endpoint), transient, reason },
+    { ...options, logger: log },
   );
 }
 
@@ -82,18 +64,7 @@ function poolConfig(endpoint: PostgresEndpoint): pg.PoolConfig {
 /** libpq sslmode semantics on Node TLS options; undefined = no TLS. */
 function sslOptions(tls: ClientTls): ConnectionOptions | undefined {
   if (tls.mode === 'disable') return undefined;
-  const read = (file: string | undefined, what: string): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new DatastoreOpenError(`cannot read the postgres ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-  };
-  const ca = read(tls.caFile, 'CA file');
-  const cert = read(tls.certFile, 'client certificate');
-  const key = read(tls.keyFile, 'client key');
-  const files = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  const files = readTlsFiles(tls, 'postgres');
   switch (tls.mode) {
     case 'require':
       return { ...files, rejectUnauthorized: false };

@@ -6,20 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { pino } from 'pino';
 import { parseEndpoint, type PostgresEndpoint } from '../../../src/datastore/endpoint.js';
 import { openPostgres } from '../../../src/datastore/postgres/index.js';
 import { DatastoreOpenError, prefixRange, type Backend, type WatchEvent } from '../../../src/datastore/types.js';
 import { startPostgres, type SqlServer } from '../../helpers/db-servers.js';
 import { freePort, waitFor } from '../../helpers/index.js';
+import { capture, databaseRestartSuite, text } from '../../helpers/external-sql-suite.js';
 
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** A logger whose lines the test can read (to check what is logged, and what never is). */
-function capture(): { log: pino.Logger; lines: string[] } {
-  const lines: string[] = [];
-  return { lines, log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }) };
-}
 
 async function open(t: { after(fn: () => unknown): void }, endpoint: string, options: Parameters<typeof openPostgres>[1] = {}): Promise<Backend> {
   const backend = openPostgres(parseEndpoint(endpoint) as PostgresEndpoint, { logger: capture().log, ...options });
@@ -109,36 +102,7 @@ describe('postgres driver on a real PostgreSQL', () => {
   });
 });
 
-describe('postgres driver when the database goes away', () => {
-  test('after a database crash and restart the same backend serves again, and its watches resume without gaps', async (t) => {
-    const own = await startPostgres(t);
-    const database = await own.createDatabase();
-    const logs = capture();
-    const a = await open(t, own.endpoint(database), { logger: logs.log });
-    const b = await open(t, own.endpoint(database));
-    const seen: string[] = [];
-    const w = a.watch(prefixRange('/crash/'), { onEvents: (e) => seen.push(...e.map((x) => x.kv.key)), onError: (e) => assert.fail(e) });
-    t.after(() => w.cancel());
-    await a.create('/crash/before', text('1'));
-    await own.restart?.(1500);
-    // Pooled connections died with the server: the first calls may fail, with an error; the
-    // backend recovers on its own (no restart of k3s).
-    const retry = async (fn: () => Promise<unknown>): Promise<void> => {
-      await waitFor('a write to succeed after the restart', async () => {
-        await fn();
-        return true;
-      }, 15_000, 100);
-    };
-    await retry(() => b.create('/crash/by-other-server', text('2')));
-    await retry(() => a.create('/crash/after', text('3')));
-    await waitFor('events after the restart', () => seen.length >= 3, 10_000, 20);
-    assert.deepEqual(seen, ['/crash/before', '/crash/by-other-server', '/crash/after']);
-    // Polling every 250 ms through a 1.5 s outage: one warning and one recovery line, not one per tick.
-    const pollLines = logs.lines.filter((l) => l.includes('datastore rows'));
-    assert.equal(pollLines.filter((l) => l.includes('cannot read new datastore rows')).length, 1, pollLines.join(''));
-    assert.equal(pollLines.filter((l) => l.includes('works again')).length, 1, pollLines.join(''));
-  });
-});
+databaseRestartSuite('postgres', (t) => startPostgres(t), open);
 
 describe('postgres driver over TLS', () => {
   let server: SqlServer;
@@ -176,7 +140,7 @@ describe('postgres driver start-up', () => {
   test('an unreadable TLS file is reported with its path when the datastore is opened, before any connection', () => {
     assert.throws(() => openPostgres(parseEndpoint(`postgres://k3s:pw@127.0.0.1:5432/kube?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`) as PostgresEndpoint, { logger: capture().log }), (err: Error) => {
       assert.ok(err instanceof DatastoreOpenError);
-      assert.match(err.message, /cannot read the postgres CA file \/nonexistent\/ca\.pem: ENOENT/);
+      assert.match(err.message, /cannot read the postgres CA file \(--datastore-cafile\) \/nonexistent\/ca\.pem: ENOENT/);
       return true;
     });
   });
