@@ -9,6 +9,7 @@ import type { ApiClient } from '../client/types.js';
 import { CronJobController } from '../controllers/cronjob.js';
 import { DaemonSetController } from '../controllers/daemonset.js';
 import { DeploymentController } from '../controllers/deployment.js';
+import { DisruptionController } from '../controllers/disruption.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { GarbageCollector } from '../controllers/garbage-collector.js';
 import { JobController } from '../controllers/job.js';
@@ -60,6 +61,7 @@ export class Controllers implements Runnable {
           new EndpointsController(),
           new NodeLifecycleController(),
           new PodGarbageCollector(),
+          new DisruptionController(),
         ],
         { leaseName: 'kube-controller-manager' },
       ),
