@@ -1,7 +1,7 @@
 // Copies non-TypeScript assets (proto files, templates) next to the compiled code and marks the
 // CLI entry executable, so dist/ is self-contained.
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 // BUILD_DIR lets parallel work build into separate trees (default dist/).
 const OUT = process.env.BUILD_DIR ?? 'dist';
@@ -19,3 +19,10 @@ function copyAssets(dir) {
 }
 for (const top of ['src', 'rootlesskit', 'test']) if (existsSync(top)) copyAssets(top);
 chmodSync(join(OUT, 'src/cli/main.js'), 0o755);
+
+// The k3s command as install.sh writes it (a shell wrapper: rootless mode hands over to
+// rootlesskit through it), pointing at this build: BUILD/bin/k3s.
+const wrapper = readFileSync('src/cli/k3s-wrapper.sh.tmpl', 'utf8').replace('@NODE@', process.execPath).replace('@MAIN@', resolve(OUT, 'src/cli/main.js'));
+mkdirSync(join(OUT, 'bin'), { recursive: true });
+writeFileSync(join(OUT, 'bin/k3s'), wrapper, { mode: 0o755 });
+chmodSync(join(OUT, 'bin/k3s'), 0o755);

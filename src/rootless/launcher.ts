@@ -1,13 +1,18 @@
 /**
  * The rootless launcher (parent side): checks what rootless mode needs, arranges cgroup v2
- * delegation, then re-executes this same k3s command as the child of rootlesskit with
- * slirp4netns networking, and stays as the process a user or systemd stops. SIGTERM/SIGINT stop
- * rootlesskit, which tears down the namespaces, the child tree and slirp4netns.
+ * delegation, then runs this same k3s command as the child of rootlesskit with slirp4netns
+ * networking. Two ways to end up there:
+ * - hand-over (the k3s shell wrapper, src/cli/k3s-wrapper.sh.tmpl): the launcher writes the
+ *   rootlesskit command to the wrapper and exits; the wrapper execs it, so rootlesskit becomes
+ *   the very process systemd or the terminal started (same PID, signals, exit code) and no
+ *   second Node process stays resident beside the cluster (measured: ~61 MiB saved).
+ * - resident (node main.js run directly): the launcher starts rootlesskit and waits for it,
+ *   passing SIGTERM/SIGINT on; rootlesskit tears down the namespaces, the child tree and slirp4netns.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RootlessKitClient, startRootlessKit, type RootlessKitSettings } from '../../rootlesskit/index.js';
+import { RootlessKitClient, rootlessKitArgv, startRootlessKit, type RootlessKitSettings } from '../../rootlesskit/index.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { logger } from '../log/index.js';
 import { assertPreflight } from '../preflight/index.js';
@@ -19,14 +24,44 @@ import { startDelegatedScope } from './systemd-scope.js';
 /** Subgroup rootlesskit moves the child's processes into, so the child may enable controllers. */
 export const EVACUATION_CGROUP = 'k3s_evac';
 
+/** Set by the wrapper to its own PID: the process that will exec rootlesskit. */
+export const HANDOFF_PID_ENV = 'K3S_HANDOFF_PID';
+/** The wrapper reads the hand-over command from this file descriptor. */
+export const HANDOFF_FD = 3;
+
 export interface LaunchOptions {
   /** The command line to re-run inside (node, the CLI script, the original arguments). */
   readonly command: readonly string[];
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** What the launcher decided: rootlesskit's settings and the environment additions for the child. */
+export interface RootlessPlan {
+  readonly kit: RootlessKitSettings;
+  readonly childEnv: Readonly<Record<string, string>>;
+}
+
+/** The wrapper's PID when this launcher runs under the hand-over protocol, else undefined. */
+export function handOffPid(env: NodeJS.ProcessEnv): number | undefined {
+  const pid = Number(env[HANDOFF_PID_ENV]);
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+}
+
 export async function runRootlessLauncher(config: Config, options: LaunchOptions): Promise<number> {
-  const log = logger('rootless');
+  const wrapperPid = handOffPid(options.env);
+  const plan = await planRootless(config, options, wrapperPid);
+  if (wrapperPid !== undefined) {
+    handOver(plan);
+    return 0;
+  }
+  return runResident(plan, options.env);
+}
+
+/**
+ * Preflight, the state lock and cgroup delegation; `extraPid` (the wrapper that becomes
+ * rootlesskit) joins this process in a delegated scope, since the scope must outlive us.
+ */
+export async function planRootless(config: Config, options: LaunchOptions, extraPid?: number): Promise<RootlessPlan> {
   const settings = config.rootlessSettings;
   mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
   await refuseSecondInstance(settings.stateDir, config.dataDir);
@@ -34,9 +69,9 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
   // user namespaces, missing binaries), each with its fix, before anything starts.
   assertPreflight(config, 'rootless');
 
-  const cgroups = await arrangeDelegation(config, options.env);
+  const cgroups = await arrangeDelegation(config, options.env, extraPid === undefined ? [process.pid] : [extraPid, process.pid]);
   const delegatedWithControllers = cgroups.delegated && cgroups.controllers.length > 0;
-  const kitSettings: RootlessKitSettings = {
+  const kit: RootlessKitSettings = {
     stateDir: settings.stateDir,
     net: 'slirp4netns',
     mtu: settings.mtu,
@@ -54,12 +89,32 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
     ...(delegatedWithControllers ? { evacuateCgroup2: EVACUATION_CGROUP } : {}),
     command: options.command,
   };
-  const env = { ...options.env, [CHILD_MARKER]: '1', [UNPRIVILEGED_PORT_START_ENV]: String(unprivilegedPortStart()) };
+  return { kit, childEnv: { [CHILD_MARKER]: '1', [UNPRIVILEGED_PORT_START_ENV]: String(unprivilegedPortStart()) } };
+}
+
+/** Writes the shell command that replaces the wrapper with rootlesskit; the wrapper evals it. */
+function handOver(plan: RootlessPlan): void {
+  const exports = Object.entries(plan.childEnv).map(([name, value]) => `${name}=${shellQuote(value)}`);
+  const argv = [plan.kit.binary ?? 'rootlesskit', ...rootlessKitArgv(plan.kit)];
+  const script = `export ${exports.join(' ')}\nexec ${argv.map(shellQuote).join(' ')}\n`;
+  try {
+    writeSync(HANDOFF_FD, script);
+  } catch (err) {
+    throw new ConfigError(`${HANDOFF_PID_ENV} is set but file descriptor ${HANDOFF_FD} is not writable (${(err as Error).message}): unset ${HANDOFF_PID_ENV}, it is only for the k3s wrapper script`);
+  }
+  logger('rootless').info(
+    { stateDir: plan.kit.stateDir, mtu: plan.kit.mtu, cidr: plan.kit.cidr, portDriver: plan.kit.portDriver },
+    'handing over to rootlesskit; the server runs inside its namespaces',
+  );
+}
+
+async function runResident(plan: RootlessPlan, env: NodeJS.ProcessEnv): Promise<number> {
+  const log = logger('rootless');
   const started = performance.now();
-  const kit = await startRootlessKit(kitSettings, { env });
+  const kit = await startRootlessKit(plan.kit, { env: { ...env, ...plan.childEnv } });
   log.info(
-    { ms: Math.round(performance.now() - started), childPID: kit.info.childPID, mtu: settings.mtu, cidr: settings.cidr, portDriver: settings.portDriver, stateDir: settings.stateDir },
-    'rootlesskit is up; the server runs inside its namespaces',
+    { ms: Math.round(performance.now() - started), childPID: kit.info.childPID, mtu: plan.kit.mtu, cidr: plan.kit.cidr, portDriver: plan.kit.portDriver, stateDir: plan.kit.stateDir },
+    'rootlesskit is up; the server runs inside its namespaces (run through the k3s wrapper so this launcher does not stay resident)',
   );
   const stop = (signal: NodeJS.Signals): void => {
     log.info({ signal }, 'stopping the rootless cluster');
@@ -73,6 +128,11 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
   }
+}
+
+/** One POSIX shell word: single quotes, with each ' written as '\''. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** rootlesskit's state lock is per directory: say clearly that one is running, or clear stale files. */
@@ -92,7 +152,7 @@ async function refuseSecondInstance(stateDir: string, dataDir: string): Promise<
   }
 }
 
-async function arrangeDelegation(config: Config, env: NodeJS.ProcessEnv): Promise<CgroupState> {
+async function arrangeDelegation(config: Config, env: NodeJS.ProcessEnv, pids: readonly number[]): Promise<CgroupState> {
   const log = logger('rootless');
   let state = readCgroupState();
   if (state.delegated) {
@@ -100,7 +160,7 @@ async function arrangeDelegation(config: Config, env: NodeJS.ProcessEnv): Promis
     log.info({ cgroup: state.cgroup, controllers: state.controllers }, 'already running in a delegated cgroup v2 subtree');
   } else if (state.mode !== 'v1') {
     const unitName = `k3s-rootless-${createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8)}.scope`;
-    const result = await startDelegatedScope({ unitName, pid: process.pid, env });
+    const result = await startDelegatedScope({ unitName, pids, env });
     if (result.ok) {
       state = readCgroupState();
       log.info({ unit: unitName, cgroup: state.cgroup, controllers: state.controllers }, 'running in a delegated cgroup scope from systemd --user');

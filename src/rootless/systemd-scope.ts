@@ -11,7 +11,8 @@ export type ScopeResult = { readonly ok: true; readonly unit: string } | { reado
 
 export interface ScopeRequest {
   readonly unitName: string;
-  readonly pid: number;
+  /** Processes to move into the scope: the launcher, and the wrapper that becomes rootlesskit. */
+  readonly pids: readonly number[];
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs?: number;
 }
@@ -56,7 +57,7 @@ async function requestScope(bus: dbus.MessageBus, request: ScopeRequest): Promis
     waiters.get(job)?.(result);
   });
   const properties = [
-    ['PIDs', new dbus.Variant('au', [request.pid])],
+    ['PIDs', new dbus.Variant('au', [...request.pids])],
     ['Delegate', new dbus.Variant('b', true)],
     ['Description', new dbus.Variant('s', 'k3s rootless (delegated cgroup for containers)')],
   ];

@@ -62,8 +62,8 @@ function rssKiB(pid: number): number {
   return Number(line?.split(/\s+/)[1] ?? 0);
 }
 
-/** Every descendant of `pid` (and itself) with its command name. */
-function tree(pid: number): { pid: number; comm: string }[] {
+/** Every descendant of `pid` (and itself) with its command name and its parent's. */
+function tree(pid: number): { pid: number; comm: string; parentComm: string }[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -75,16 +75,18 @@ function tree(pid: number): { pid: number; comm: string }[] {
       // gone
     }
   }
-  const out: { pid: number; comm: string }[] = [];
-  const walk = (p: number): void => {
+  const out: { pid: number; comm: string; parentComm: string }[] = [];
+  const walk = (p: number, parentComm: string): void => {
+    let comm: string;
     try {
-      out.push({ pid: p, comm: readFileSync(`/proc/${p}/comm`, 'utf8').trim() });
+      comm = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
     } catch {
       return;
     }
-    for (const c of children.get(p) ?? []) walk(c);
+    out.push({ pid: p, comm, parentComm });
+    for (const c of children.get(p) ?? []) walk(c, comm);
   };
-  walk(pid);
+  walk(pid, '');
   return out;
 }
 
@@ -133,7 +135,8 @@ async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> 
     const rss = new Map<string, number>();
     for (const p of tree(child.pid!)) {
       if (p.comm === 'runuser') continue; // the benchmark's own way in, not part of the product
-      const role = p.comm === 'node' ? (rss.has('k3s (launcher)') || mode === 'root' ? 'k3s (server)' : 'k3s (launcher)') : p.comm;
+      // The server inside is rootlesskit's child; a node outside it is a resident launcher.
+      const role = p.comm === 'node' ? (mode === 'root' || p.parentComm === 'rootlesskit' ? 'k3s (server)' : 'k3s (launcher)') : p.comm;
       rss.set(role, (rss.get(role) ?? 0) + rssKiB(p.pid));
     }
     return { apiMs, readyMs, rss };

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface TestUser {
   readonly name: string;
@@ -56,15 +57,17 @@ export function rootlessPrerequisiteProblem(user: TestUser): string | undefined 
 }
 
 /**
- * The k3s command line a test user can run: the build under test when the user can read it
- * (the checkout's ancestors are traversable), else the installed k3s (install.sh puts the same
- * build world-readable under /usr/local/lib/k3s) — a checkout under /root is not reachable for
- * other users.
+ * The k3s command line a test user can run: the build's own k3s wrapper (BUILD/bin/k3s, the
+ * script install.sh installs, so rootless mode hands over to rootlesskit as installed) when the
+ * user can read the build (the checkout's ancestors are traversable), else the installed k3s
+ * (install.sh puts the same build world-readable under /usr/local/lib/k3s) — a checkout under
+ * /root is not reachable for other users.
  */
 export function k3sCommandFor(user: TestUser, k3sBin: string): string[] {
+  const wrapper = join(dirname(k3sBin), '../../bin/k3s');
   try {
-    execFileSync('runuser', ['-u', user.name, '--', 'test', '-r', k3sBin], { stdio: 'ignore' });
-    return [process.execPath, k3sBin];
+    execFileSync('runuser', ['-u', user.name, '--', 'test', '-r', k3sBin, '-a', '-x', wrapper], { stdio: 'ignore' });
+    return [wrapper];
   } catch {
     return ['/usr/local/bin/k3s'];
   }

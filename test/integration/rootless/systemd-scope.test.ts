@@ -16,7 +16,7 @@ test('startDelegatedScope moves the caller into a Delegate=yes scope of the user
     `const { startDelegatedScope } = await import('${BUILD_ROOT}/src/rootless/systemd-scope.js');`,
     `const { readCgroupState } = await import('${BUILD_ROOT}/src/rootless/cgroups.js');`,
     'const before = readCgroupState();',
-    "const result = await startDelegatedScope({ unitName: 'k3s-test.scope', pid: process.pid, env: process.env });",
+    "const result = await startDelegatedScope({ unitName: 'k3s-test.scope', pids: [process.pid], env: process.env });",
     // Ask while this process still holds the scope: an empty scope is garbage-collected at once.
     "const { execFileSync } = await import('node:child_process');",
     "const shown = execFileSync('systemctl', ['--user', 'show', '-p', 'Delegate', '-p', 'ActiveState', 'k3s-test.scope']).toString();",
@@ -37,10 +37,10 @@ test('startDelegatedScope moves the caller into a Delegate=yes scope of the user
 
 test('startDelegatedScope explains a missing session bus instead of failing silently', async () => {
   const { startDelegatedScope } = await import('../../../src/rootless/systemd-scope.js');
-  const result = await startDelegatedScope({ unitName: 'x.scope', pid: process.pid, env: {} });
+  const result = await startDelegatedScope({ unitName: 'x.scope', pids: [process.pid], env: {} });
   assert.equal(result.ok, false);
   assert.match(!result.ok ? result.reason : '', /no D-Bus session bus/);
-  const unreachable = await startDelegatedScope({ unitName: 'x.scope', pid: process.pid, env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' }, timeoutMs: 2000 });
+  const unreachable = await startDelegatedScope({ unitName: 'x.scope', pids: [process.pid], env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' }, timeoutMs: 2000 });
   assert.equal(unreachable.ok, false);
   assert.match(!unreachable.ok ? unreachable.reason : '', /cannot ask the systemd --user manager/);
 });
