@@ -12,6 +12,8 @@ import type { ApiClient } from '../client/types.js';
 import type { Backend } from '../datastore/types.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
+import { limitRanger } from './admission/limit-ranger.js';
+import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { serviceIpAllocator } from './admission/service-ips.js';
 import { bootstrapObjects, ensureObjects } from './bootstrap.js';
 import { createRequestHandler } from './http/handler.js';
@@ -73,7 +75,10 @@ export class ApiServer implements Runnable {
     const extensions = options.extensions ?? {};
     const admission: AdmissionPlugin[] = [
       serviceIpAllocator({ serviceCidr: options.serviceCidr, nodePortRange: options.nodePortRange ?? { min: 30000, max: 32767 }, cache: this.cache }),
+      limitRanger({ cache: this.cache }),
       ...(options.admission ?? []),
+      // Last, as upstream: a quota is charged only for what every other plugin let through.
+      resourceQuotaAdmission({ cache: this.cache, registry: () => this.registry, quotaInfo: () => this.catalogue.lookup('', 'v1', 'resourcequotas')! }),
     ];
     this.registry = new Registry({ backend: options.backend, cache: this.cache, extensions, admission });
     this.rest = new Rest({ registry: this.registry, catalogue: this.catalogue, extensions, authorize: options.authorize, authenticate: options.authenticate });

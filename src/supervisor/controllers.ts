@@ -18,6 +18,7 @@ import { NamespaceController } from '../controllers/namespace.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { PodGarbageCollector } from '../controllers/pod-gc.js';
 import { ReplicaSetController } from '../controllers/replicaset.js';
+import { ResourceQuotaController } from '../controllers/resource-quota.js';
 import { ServiceAccountController } from '../controllers/service-account.js';
 import { StatefulSetController } from '../controllers/statefulset.js';
 import { ServicePortsController, type Forward, type PortForwarder } from '../rootless/index.js';
@@ -62,6 +63,7 @@ export class Controllers implements Runnable {
           new NodeLifecycleController(),
           new PodGarbageCollector(),
           new DisruptionController(),
+          new ResourceQuotaController(),
         ],
         { leaseName: 'kube-controller-manager' },
       ),
