@@ -13,6 +13,7 @@ import type { Config } from '../config/index.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
 import { GIT_VERSION } from '../version.js';
+import { pickResolvConf } from '../dns/upstream.js';
 import { writeConflist } from './cni/conflist.js';
 import { Containerd, containerdPaths, hasCapSysResource } from './containerd/index.js';
 import { CriClient } from './cri/index.js';
@@ -148,7 +149,7 @@ export class Agent implements Runnable {
           clusterDns: config.cluster.clusterDns,
           clusterDomain: config.cluster.clusterDomain,
           podLogsDir: config.dataDir === DEFAULT_DATA_DIR && !config.rootless ? '/var/log/pods' : join(agentDir, 'logs', 'pods'),
-          resolvConf: '/etc/resolv.conf',
+          resolvConf: pickResolvConf(config.agent.resolvConf) ?? '/etc/resolv.conf',
         },
         rootless: config.rootless,
         machine: { cpus: machine.cpus, memoryBytes: machine.memoryKi * 1024 },

@@ -243,6 +243,7 @@ function agent(v: Values): AgentConfig {
     nodeIPs,
     containerRuntimeEndpoint: endpoint?.replace(/^unix:\/\//, ''),
     privateRegistry: v.string('private-registry'),
+    resolvConf: v.string('resolv-conf'),
   };
 }
 

@@ -152,7 +152,7 @@ export const FLAGS: readonly FlagSpec[] = [
   // agent/networking
   { name: 'node-ip', short: 'i', kind: 'list', roles: SA, default: [], commaSeparated: true, description: 'IPv4/IPv6 addresses to advertise for node', supported: true, group: 'agent/networking' },
   { name: 'node-external-ip', kind: 'list', roles: SA, default: [], commaSeparated: true, description: 'IPv4/IPv6 external IP addresses to advertise for node', supported: false, group: 'agent/networking' },
-  { name: 'resolv-conf', kind: 'string', roles: SA, env: 'K3S_RESOLV_CONF', description: 'Kubelet resolv.conf file', supported: false, group: 'agent/networking' },
+  { name: 'resolv-conf', kind: 'string', roles: SA, env: 'K3S_RESOLV_CONF', description: 'Kubelet resolv.conf file', supported: true, group: 'agent/networking' },
   { name: 'flannel-iface', kind: 'string', roles: SA, description: 'Override default flannel interface', supported: false, group: 'agent/networking' },
   { name: 'flannel-conf', kind: 'string', roles: SA, description: 'Override default flannel config file', supported: false, group: 'agent/networking' },
   { name: 'kube-proxy-arg', kind: 'list', roles: SA, default: [], description: 'Customized flag for kube-proxy process', supported: false, group: 'agent/networking' },

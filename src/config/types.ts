@@ -40,6 +40,8 @@ export interface AgentConfig {
   readonly containerRuntimeEndpoint: string | undefined;
   /** The private registry file (registries.yaml); read when the runtime supports it. */
   readonly privateRegistry: string | undefined;
+  /** --resolv-conf / K3S_RESOLV_CONF: the host resolvers for pods with dnsPolicy Default and for cluster DNS forwarding; undefined picks as upstream. */
+  readonly resolvConf: string | undefined;
 }
 
 export interface ListenerConfig {

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { logger } from '../log/index.js';
 import { PortForwarder, UNPRIVILEGED_PORT_START_ENV, type Forward } from '../rootless/index.js';
 import { Agent } from '../agent/index.js';
+import { clusterDnsFromConfig } from '../dns/index.js';
 import type { ApiClient } from '../client/index.js';
 import { ControlPlane } from './control-plane.js';
 import { Controllers } from './controllers.js';
@@ -22,6 +23,8 @@ export async function runServer(config: Config): Promise<number> {
   supervisor.add(controlPlane);
   supervisor.add(new Controllers({ client: () => loopbackOf(controlPlane), serverCaFile: tlsPaths(config).serverCa, ...(ports ? { rootlessPorts: ports } : {}) }));
   // The server's own node (upstream: "pods can run on the server"), on the loopback client.
+  // Cluster DNS answers on the node's address, so only where this process runs a node.
+  if (!config.components.disableAgent && !config.components.disabled.has('coredns')) supervisor.add(clusterDnsFromConfig(config, () => loopbackOf(controlPlane)));
   if (!config.components.disableAgent) supervisor.add(new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt }));
   return supervisor.run();
 }
