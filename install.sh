@@ -159,11 +159,12 @@ step_product() {
     changed "product in $LIB_DIR"
   fi
   local node; node="$(command -v node)"
-  install_file "$BIN_DIR/k3s" "#!/bin/sh
-# k3s-ts, installed by install.sh from $SRC_DIR
-exec $node $LIB_DIR/dist/src/cli/main.js \"\$@\"" 755 "$BIN_DIR/k3s"
+  # A shell wrapper, not a symlink: rootless mode hands over to rootlesskit through it (exec).
+  install_file "$BIN_DIR/k3s" "$(sed -e "s|@NODE@|$node|" -e "s|@MAIN@|$LIB_DIR/dist/src/cli/main.js|" "$SRC_DIR/src/cli/k3s-wrapper.sh.tmpl")" 755 "$BIN_DIR/k3s"
   install_file "$BIN_DIR/k3s-killall.sh" "#!/bin/sh
 # Stops every k3s process and the server install.sh started; keeps data. Installed by install.sh.
+# Run by a user (not root), it stops that user's rootless k3s instead: k3s rootless killall.
+[ \"\$(id -u)\" -eq 0 ] || exec $BIN_DIR/k3s rootless killall \"\$@\"
 INSTALL_K3S_BIN_DIR=$BIN_DIR INSTALL_K3S_LIB_DIR=$LIB_DIR INSTALL_K3S_SYSTEMD_DIR=$SYSTEMD_DIR INSTALL_K3S_USER_UNIT_DIR=$USER_UNIT_DIR exec /bin/bash $LIB_DIR/install.sh --killall" 755 "$BIN_DIR/k3s-killall.sh"
   install_file "$BIN_DIR/k3s-uninstall.sh" "#!/bin/sh
 # Removes k3s-ts and its data, and what install.sh added to the machine. Installed by install.sh.

@@ -9,6 +9,7 @@ import { versionText } from '../version.js';
 import { registerAgent } from './agent.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerKubectl } from './kubectl.js';
+import { registerRootless } from './rootless.js';
 import { registerServer } from './server.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerKubectl(program);
   registerCheckConfig(program);
+  registerRootless(program);
   return program;
 }
 
