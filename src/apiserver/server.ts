@@ -46,6 +46,8 @@ export interface ApiServerOptions {
   readonly bootstrap?: boolean;
   /** More objects ensured at startup (e.g. the RBAC bootstrap policy); created when missing. */
   readonly bootstrapObjects?: () => readonly KubeObject[];
+  /** How long events live after their last write (upstream --event-ttl, default 3600); 0 keeps them. */
+  readonly eventTtlSeconds?: number;
 }
 
 const log = logger('apiserver');
@@ -80,7 +82,7 @@ export class ApiServer implements Runnable {
       // Last, as upstream: a quota is charged only for what every other plugin let through.
       resourceQuotaAdmission({ cache: this.cache, registry: () => this.registry, quotaInfo: () => this.catalogue.lookup('', 'v1', 'resourcequotas')! }),
     ];
-    this.registry = new Registry({ backend: options.backend, cache: this.cache, extensions, admission });
+    this.registry = new Registry({ backend: options.backend, cache: this.cache, extensions, admission, ...(options.eventTtlSeconds !== undefined ? { eventTtlSeconds: options.eventTtlSeconds } : {}) });
     this.rest = new Rest({ registry: this.registry, catalogue: this.catalogue, extensions, authorize: options.authorize, authenticate: options.authenticate });
   }
 

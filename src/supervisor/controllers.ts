@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { withFieldManager } from '../client/field-manager.js';
 import type { ApiClient } from '../client/types.js';
+import { ClusterRoleAggregationController } from '../controllers/clusterrole-aggregation.js';
 import { CronJobController } from '../controllers/cronjob.js';
 import { DaemonSetController } from '../controllers/daemonset.js';
 import { DeploymentController } from '../controllers/deployment.js';
@@ -64,6 +65,7 @@ export class Controllers implements Runnable {
           new PodGarbageCollector(),
           new DisruptionController(),
           new ResourceQuotaController(),
+          new ClusterRoleAggregationController(),
         ],
         { leaseName: 'kube-controller-manager' },
       ),

@@ -37,6 +37,7 @@ import type { AdmissionPlugin } from './admission.js';
 import { decodeObject, encodeObject } from './codec.js';
 import { objectKey } from './keys.js';
 import { listObjects, type ListQuery, type ListResult } from './list.js';
+import { TtlLeases } from './ttl-leases.js';
 import { apiVersionOf, baseMetaErrors, checkKind, generateName, metaTime, newUid, specChanged } from './object-meta.js';
 
 export interface WriteContext {
@@ -51,6 +52,8 @@ export interface RegistryOptions {
   readonly extensions: Extensions;
   readonly admission?: readonly AdmissionPlugin[];
   readonly now?: () => Date;
+  /** How long events live after their last write (upstream --event-ttl); 0 keeps them. Default 3600. */
+  readonly eventTtlSeconds?: number;
 }
 
 export interface WriteResult {
@@ -104,6 +107,7 @@ export class Registry {
   readonly #ext: Extensions;
   readonly #admission: readonly AdmissionPlugin[];
   readonly #now: () => Date;
+  readonly #ttl: TtlLeases;
 
   constructor(options: RegistryOptions) {
     this.#backend = options.backend;
@@ -111,6 +115,7 @@ export class Registry {
     this.#ext = options.extensions;
     this.#admission = options.admission ?? [];
     this.#now = options.now ?? (() => new Date());
+    this.#ttl = new TtlLeases(options.backend, options.eventTtlSeconds ?? 3600);
   }
 
   get cache(): WatchCache {
@@ -175,13 +180,18 @@ export class Registry {
 
     const key = objectKey(info, namespace, meta.name!);
     try {
-      const { revision } = await this.#backend.create(key, encodeObject(object));
+      const { revision } = await this.#createKey(info, key, encodeObject(object));
       meta.resourceVersion = String(revision);
     } catch (err) {
       if (err instanceof KeyExistsError) throw alreadyExists(groupResource(info), meta.name!);
       throw storageError(err);
     }
     return object;
+  }
+
+  /** Creates the key, with a TTL lease for kinds that expire (events). */
+  #createKey(info: ResourceInfo, key: string, value: Uint8Array): Promise<{ revision: number }> {
+    return this.#ttl.applies(info) ? this.#ttl.write((lease) => this.#backend.create(key, value, lease)) : this.#backend.create(key, value);
   }
 
   #placeNamespace(info: ResourceInfo, namespace: string, object: KubeObject): void {
@@ -359,7 +369,9 @@ export class Registry {
           return { object, created: false };
         }
       } else {
-        const result = await this.#backend.update(key, encodeObject(object), kv!.modRevision).catch((err: unknown) => {
+        const value = encodeObject(object);
+        const write = (lease?: number): ReturnType<Backend['update']> => this.#backend.update(key, value, kv!.modRevision, lease);
+        const result = await (this.#ttl.applies(info) ? this.#ttl.write(write) : write()).catch((err: unknown) => {
           throw storageError(err);
         });
         if (result.succeeded) {
@@ -385,7 +397,7 @@ export class Registry {
     this.#validate(info, object, undefined);
     if (ctx.dryRun) return object;
     try {
-      const { revision } = await this.#backend.create(objectKey(info, namespace, meta.name!), encodeObject(object));
+      const { revision } = await this.#createKey(info, objectKey(info, namespace, meta.name!), encodeObject(object));
       meta.resourceVersion = String(revision);
     } catch (err) {
       if (err instanceof KeyExistsError) throw conflict(groupResource(info), meta.name!);

@@ -45,7 +45,7 @@ const authorize: Authorize = async (a) => {
   return { allowed: false };
 };
 
-export async function startHarness(t: Cleanup, options: { extensions?: ConstructorParameters<typeof ApiServer>[0]['extensions'] } = {}): Promise<Harness> {
+export async function startHarness(t: Cleanup, options: { extensions?: ConstructorParameters<typeof ApiServer>[0]['extensions']; eventTtlSeconds?: number } = {}): Promise<Harness> {
   const dir = tempDir(t, 'k3s-apiserver-');
   const key = join(dir, 'tls.key');
   const cert = join(dir, 'tls.crt');
@@ -68,6 +68,7 @@ export async function startHarness(t: Cleanup, options: { extensions?: Construct
     authorize,
     catalogue,
     extensions: options.extensions ?? standardExtensions(catalogue),
+    ...(options.eventTtlSeconds !== undefined ? { eventTtlSeconds: options.eventTtlSeconds } : {}),
   });
   const controller = new AbortController();
   await server.start(controller.signal);

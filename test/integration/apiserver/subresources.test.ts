@@ -30,6 +30,9 @@ test('binding sets spec.nodeName once; eviction deletes gracefully or answers 42
 
   const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'keep' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'x' } } } };
   assert.equal((await post(h, '/apis/policy/v1/namespaces/default/poddisruptionbudgets', pdb)).status, 201);
+  // A pending pod is never protected by a budget (as upstream): make it run first.
+  const running = await h.request('PATCH', `${PODS}/p/status`, { body: JSON.stringify({ status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
+  assert.equal(running.status, 200, running.text);
   const blocked = await post(h, `${PODS}/p/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p' } });
   assert.equal(blocked.status, 429);
   assert.equal(blocked.body['reason'], 'TooManyRequests');
