@@ -21,6 +21,7 @@ import { PodGarbageCollector } from '../controllers/pod-gc.js';
 import { ReplicaSetController } from '../controllers/replicaset.js';
 import { ResourceQuotaController } from '../controllers/resource-quota.js';
 import { ServiceAccountController } from '../controllers/service-account.js';
+import { ServiceLbController } from '../controllers/servicelb.js';
 import { StatefulSetController } from '../controllers/statefulset.js';
 import { ServicePortsController, type Forward, type PortForwarder } from '../rootless/index.js';
 import { Scheduler } from '../scheduler/index.js';
@@ -33,6 +34,8 @@ export interface ControllersOptions {
   readonly serverCaFile: string;
   /** Rootless: forward LoadBalancer and NodePort Service ports from the host (per server, not leader-elected). */
   readonly rootlessPorts?: { readonly forwarder: PortForwarder; readonly fixed: readonly Forward[] };
+  /** ServiceLB (absent with --disable servicelb): LoadBalancer Services get node addresses. */
+  readonly serviceLB?: { readonly rootless: boolean };
 }
 
 export class Controllers implements Runnable {
@@ -66,6 +69,7 @@ export class Controllers implements Runnable {
           new DisruptionController(),
           new ResourceQuotaController(),
           new ClusterRoleAggregationController(),
+          ...(this.options.serviceLB ? [new ServiceLbController(this.options.serviceLB)] : []),
         ],
         { leaseName: 'kube-controller-manager' },
       ),

@@ -21,7 +21,7 @@ export async function runServer(config: Config): Promise<number> {
   if (ports) supervisor.add(ports.forwarder);
   const controlPlane = new ControlPlane(config, startedAt);
   supervisor.add(controlPlane);
-  supervisor.add(new Controllers({ client: () => loopbackOf(controlPlane), serverCaFile: tlsPaths(config).serverCa, ...(ports ? { rootlessPorts: ports } : {}) }));
+  supervisor.add(new Controllers({ client: () => loopbackOf(controlPlane), serverCaFile: tlsPaths(config).serverCa, ...(ports ? { rootlessPorts: ports } : {}), ...(config.components.disabled.has('servicelb') ? {} : { serviceLB: { rootless: config.rootless } }) }));
   // The server's own node (upstream: "pods can run on the server"), on the loopback client.
   // Cluster DNS answers on the node's address, so only where this process runs a node.
   if (!config.components.disableAgent && !config.components.disabled.has('coredns')) supervisor.add(clusterDnsFromConfig(config, () => loopbackOf(controlPlane)));
