@@ -5,7 +5,7 @@
  * once pods are being synced; the node turns Ready when the runtime reports its network ready.
  */
 import { hostname as osHostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ApiClient } from '../client/index.js';
 import { EventRecorder } from '../client/index.js';
@@ -24,6 +24,7 @@ import { NodeManager } from './node/node-manager.js';
 import { parseLabel, parseTaint } from './node/node-object.js';
 import { PodManager } from './pods/manager.js';
 import { PodSync } from './pods/sync.js';
+import { loadRegistries, writeHostsTree } from './registries/index.js';
 import { privatizeCopiedUpDirs } from './rootless-dirs.js';
 
 const log = logger('agent');
@@ -95,7 +96,9 @@ export class Agent implements Runnable {
     } else {
       if (config.rootless) privatizeCopiedUpDirs();
       ensureBuiltinImages(imagesDir);
-      this.#containerd = new Containerd({ paths, sandboxImage: PAUSE_IMAGE, snapshotter: 'overlayfs', rootless: config.rootless, restrictOomScoreAdj: !hasCapSysResource() });
+      const registry = writeHostsTree(join(dirname(paths.configFile), 'certs.d'), loadRegistries(config.agent.privateRegistry));
+      for (const warning of registry.warnings) log.warn({ file: config.agent.privateRegistry }, warning);
+      this.#containerd = new Containerd({ paths, sandboxImage: PAUSE_IMAGE, snapshotter: 'overlayfs', rootless: config.rootless, restrictOomScoreAdj: !hasCapSysResource(), registry });
       await this.#containerd.start(signal);
       tasks.push(this.#containerd.stopped());
       socket = paths.socket;

@@ -145,7 +145,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'default-runtime', kind: 'string', roles: SA, description: 'Set the default runtime in containerd', supported: false, group: 'agent/runtime' },
   { name: 'pause-image', kind: 'string', roles: SA, default: 'rancher/mirrored-pause:3.6', description: 'Customized pause image for containerd or docker sandbox', supported: false, group: 'agent/runtime' },
   { name: 'snapshotter', kind: 'string', roles: SA, default: 'overlayfs', description: 'Override default containerd snapshotter', supported: false, group: 'agent/runtime' },
-  { name: 'private-registry', kind: 'string', roles: SA, default: '/etc/rancher/k3s/registries.yaml', description: 'Private registry configuration file (rootless: ~/.config/k3s/registries.yaml)', supported: false, group: 'agent/runtime' },
+  { name: 'private-registry', kind: 'string', roles: SA, default: '/etc/rancher/k3s/registries.yaml', description: 'Private registry configuration file (rootless: ~/.config/k3s/registries.yaml)', supported: true, group: 'agent/runtime' },
   { name: 'system-default-registry', kind: 'string', roles: S, description: 'Private registry to be used for all system images', supported: false, group: 'agent/runtime' },
   { name: 'docker', kind: 'bool', roles: SA, default: false, description: '(deprecated upstream) Use cri-dockerd instead of containerd', supported: false, group: 'agent/runtime' },
 

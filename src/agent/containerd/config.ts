@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RegistryAuth } from '../registries/index.js';
 
 export interface ContainerdPaths {
   /** <data-dir>/agent/etc/containerd/config.toml */
@@ -51,6 +52,8 @@ export interface ContainerdSettings {
    * score and the sandbox fails with "can't get final child's PID from pipe: EOF".
    */
   readonly restrictOomScoreAdj: boolean;
+  /** From registries.yaml: the hosts.toml tree and per-host credentials. */
+  readonly registry?: { readonly configPath: string; readonly auths: ReadonlyMap<string, RegistryAuth> };
 }
 
 /** Whether this process may lower oom_score_adj (CAP_SYS_RESOURCE, bit 24 of CapEff). */
@@ -114,5 +117,13 @@ export function containerdConfigToml(s: ContainerdSettings): string {
     `  conf_dir = ${q(paths.cniConfDir)}`,
     '',
   );
+  if (s.registry) {
+    lines.push(`[${cri}.registry]`, `  config_path = ${q(s.registry.configPath)}`, '');
+    for (const [host, auth] of s.registry.auths) {
+      lines.push(`[${cri}.registry.configs.${q(host)}.auth]`);
+      for (const key of ['username', 'password', 'auth', 'identitytoken'] as const) if (auth[key]) lines.push(`  ${key} = ${q(auth[key])}`);
+      lines.push('');
+    }
+  }
   return lines.join('\n');
 }

@@ -33,15 +33,33 @@ export interface ContainerPort {
   protocol?: 'TCP' | 'UDP' | 'SCTP';
 }
 
+export interface HttpGetAction {
+  path?: string;
+  port: number | string;
+  host?: string;
+  scheme?: string;
+  httpHeaders?: { name: string; value: string }[];
+}
+
 export interface Probe {
   exec?: { command: string[] };
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
+  httpGet?: HttpGetAction;
   tcpSocket?: { port: number | string; host?: string };
+  /** grpc.health.v1.Health/Check on the pod IP; `service` is sent as the request's service name. */
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   timeoutSeconds?: number;
   periodSeconds?: number;
   successThreshold?: number;
   failureThreshold?: number;
+}
+
+/** A postStart or preStop handler (tcpSocket is accepted by the API but deprecated upstream). */
+export interface LifecycleHandler {
+  exec?: { command: string[] };
+  httpGet?: HttpGetAction;
+  tcpSocket?: { port: number | string; host?: string };
+  sleep?: { seconds: number };
 }
 
 export interface SecurityContext {
@@ -68,6 +86,7 @@ export interface ContainerSpec {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
   securityContext?: SecurityContext;
   resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
   terminationMessagePath?: string;

@@ -1,16 +1,17 @@
 /**
- * Liveness, readiness and startup probes (exec, httpGet, tcpSocket), one worker per running
+ * Liveness, readiness and startup probes (exec, httpGet, tcpSocket, grpc), one worker per running
  * container instance and probe kind, with upstream's timing fields and thresholds. Readiness
  * feeds the container's `ready`; a startup probe gates the other two and `started`; liveness
  * (or startup) failures past the threshold stop the container, which the pod worker then
  * restarts under the usual back-off. A result change asks the pod worker to sync again.
  */
-import { request } from 'node:http';
-import { connect } from 'node:net';
 import type { EventRecorder } from '../../client/index.js';
 import { logger } from '../../log/index.js';
 import type { CriClient } from '../cri/index.js';
 import { sleep } from '../../supervisor/sleep.js';
+import { grpcHealthCheck } from './grpc-probe.js';
+import { httpGetCheck, resolvePort, tcpCheck } from './handlers.js';
+import { stopWithPreStop } from './lifecycle.js';
 import type { ContainerSpec, Pod, Probe } from './pod-types.js';
 
 const log = logger('prober');
@@ -30,15 +31,6 @@ interface Worker {
   result: boolean | undefined;
 }
 
-function resolvePort(c: ContainerSpec, port: number | string): number {
-  if (typeof port === 'number') return port;
-  const named = c.ports?.find((p) => p.name === port)?.containerPort;
-  if (named) return named;
-  const n = Number(port);
-  if (Number.isInteger(n) && n > 0) return n;
-  throw new Error(`port "${port}" is not a number and no container port has that name`);
-}
-
 /** Runs one probe; resolves with a failure message, or undefined on success. */
 export async function runProbe(probe: Probe, c: ContainerSpec, containerId: string, podIP: string, cri: CriClient): Promise<string | undefined> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
@@ -46,38 +38,10 @@ export async function runProbe(probe: Probe, c: ContainerSpec, containerId: stri
     const result = await cri.execSync(containerId, probe.exec.command, probe.timeoutSeconds ?? 1);
     return result.exitCode === 0 ? undefined : `command ${JSON.stringify(probe.exec.command)} exited with ${result.exitCode}: ${(result.stdout.toString() + result.stderr.toString()).trim().slice(0, 200)}`;
   }
-  if (probe.httpGet) {
-    const g = probe.httpGet;
-    const port = resolvePort(c, g.port);
-    const host = g.host || podIP;
-    return new Promise((resolve) => {
-      const req = request({ host, port, path: g.path ?? '/', method: 'GET', timeout: timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32', ...Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value])) } }, (res) => {
-        res.resume();
-        const code = res.statusCode ?? 0;
-        resolve(code >= 200 && code < 400 ? undefined : `HTTP probe failed with statuscode: ${code}`);
-      });
-      req.on('timeout', () => req.destroy(new Error(`Get "http://${host}:${port}${g.path ?? '/'}": context deadline exceeded`)));
-      req.on('error', (err) => resolve(err.message));
-      req.end();
-    });
-  }
-  if (probe.tcpSocket) {
-    const port = resolvePort(c, probe.tcpSocket.port);
-    const host = probe.tcpSocket.host || podIP;
-    return new Promise((resolve) => {
-      const socket = connect({ host, port, timeout: timeoutMs });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(undefined);
-      });
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(`dial tcp ${host}:${port}: i/o timeout`);
-      });
-      socket.once('error', (err) => resolve(`dial tcp ${host}:${port}: ${err.message}`));
-    });
-  }
-  return 'probe has no handler (exec, httpGet or tcpSocket); grpc probes are not supported yet';
+  if (probe.httpGet) return httpGetCheck(probe.httpGet, resolvePort(c, probe.httpGet.port), probe.httpGet.host || podIP, timeoutMs);
+  if (probe.tcpSocket) return tcpCheck(probe.tcpSocket.host || podIP, resolvePort(c, probe.tcpSocket.port), timeoutMs);
+  if (probe.grpc) return grpcHealthCheck(podIP, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);
+  return 'probe has no handler (exec, httpGet, tcpSocket or grpc)';
 }
 
 export class Prober {
@@ -161,7 +125,7 @@ export class Prober {
           if (kind !== 'readiness') {
             void this.events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`);
             log.info({ pod: podKey, container: c.name, kind }, 'probe failed past its threshold; stopping the container');
-            await this.cri.stopContainer(containerId, pod.spec.terminationGracePeriodSeconds ?? 30).catch(() => undefined);
+            await stopWithPreStop(pod, c, containerId, podIP, this.cri, this.events, pod.spec.terminationGracePeriodSeconds ?? 30).catch(() => undefined);
             this.onChange(podKey);
             return;
           }

@@ -11,6 +11,7 @@ import { isNotFound, type ApiClient, type EventRecorder } from '../../client/ind
 import { logger } from '../../log/index.js';
 import type { ContainerStatus, CriClient, PodSandbox, PodSandboxConfig } from '../cri/index.js';
 import { Backoff } from './backoff.js';
+import { postStart, stopWithPreStop } from './lifecycle.js';
 import { Prober } from './probes.js';
 import { authFor } from './pull-secrets.js';
 import { containerConfig, sandboxConfig, type SandboxSettings } from './cri-config.js';
@@ -145,7 +146,9 @@ export class PodSync {
       const containers = await this.cri.listContainers({ podSandboxId: sandbox.id });
       const running = containers.filter((c) => c.state === 'CONTAINER_RUNNING');
       for (const c of running) void this.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.labels[CONTAINER_NAME] ?? c.metadata.name}`);
-      await Promise.all(running.map((c) => this.cri.stopContainer(c.id, grace)));
+      const specs = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
+      const podIP = pod.status?.podIP ?? '';
+      await Promise.all(running.map((c) => stopWithPreStop(pod, specs.find((s) => s.name === (c.labels[CONTAINER_NAME] ?? c.metadata.name)), c.id, podIP, this.cri, this.events, grace)));
       await this.#writeStatus(pod, sandbox, false);
       await this.cri.stopPodSandbox(sandbox.id);
       await this.cri.removePodSandbox(sandbox.id);
@@ -334,6 +337,7 @@ export class PodSync {
     }
     mem.waiting.delete(c.name);
     void this.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    if (!init && !(await postStart(pod, c, id, ctx.podIP, this.cri, this.events))) this.requeue(ctx.key, 0);
   }
 
   /** The image ref to run, or undefined when it is not available (waiting reason set). */
