@@ -12,6 +12,7 @@ import { EventRecorder } from '../client/index.js';
 import type { Config } from '../config/index.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
+import { ServiceProxy } from '../proxy/index.js';
 import { GIT_VERSION } from '../version.js';
 import { pickResolvConf } from '../dns/upstream.js';
 import { writeConflist } from './cni/conflist.js';
@@ -163,6 +164,11 @@ export class Agent implements Runnable {
     holder.pods = pods;
     await pods.start(signal);
     tasks.push(pods.stopped(), nodes.run(signal));
+    if (!config.components.disableKubeProxy) {
+      const proxy = new ServiceProxy({ client, nodeName: config.nodeName, ...(config.cluster.clusterCidrs[0] ? { clusterCidr: config.cluster.clusterCidrs[0] } : {}) });
+      await proxy.start(signal);
+      tasks.push(proxy.stopped());
+    }
     void this.#reportReadySoon(nodes, signal, t0);
     log.info({ node: config.nodeName, podCIDR: podCidr, nodeIP, runtime: runtimeVersion, ms: Math.round(performance.now() - t0) }, 'agent started');
     this.#stopped = Promise.allSettled(tasks).then(() => cri.close());

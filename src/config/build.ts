@@ -263,5 +263,6 @@ function components(v: Values, role: Role): ComponentsConfig {
     disableScheduler: v.bool('disable-scheduler'),
     disableCloudController: v.bool('disable-cloud-controller'),
     disableHelmController: v.bool('disable-helm-controller'),
+    disableKubeProxy: v.bool('disable-kube-proxy'),
   };
 }

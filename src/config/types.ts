@@ -79,6 +79,8 @@ export interface ComponentsConfig {
   readonly disableScheduler: boolean;
   readonly disableCloudController: boolean;
   readonly disableHelmController: boolean;
+  /** --disable-kube-proxy: no service proxy on this node. */
+  readonly disableKubeProxy: boolean;
 }
 
 export interface RootlessConfig {
