@@ -201,12 +201,15 @@ export const componentStatusTable = convertor(
   },
 );
 
-export const resourceQuotaTable = nameCellsAge(
+// Upstream prints AGE before the usage columns for quotas.
+export const resourceQuotaTable = convertor(
   [
+    NAME_COLUMN,
+    AGE_COLUMN,
     col('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
     col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
   ],
-  (o) => {
+  (o, now) => {
     const hard = obj(at(o, 'status', 'hard'));
     const used = obj(at(o, 'status', 'used'));
     const requests: string[] = [];
@@ -216,7 +219,7 @@ export const resourceQuotaTable = nameCellsAge(
       const entry = `${resource}: ${quantity(used[resource])}/${quantity(hard[resource])}`;
       (pieces.length > 1 && pieces[0] === 'limits' ? limits : requests).push(entry);
     }
-    return [requests.join(', '), limits.join(', ')];
+    return [nameOf(o), age(o, now), requests.join(', '), limits.join(', ')];
   },
 );
 
