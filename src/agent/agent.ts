@@ -27,6 +27,7 @@ import { PodManager } from './pods/manager.js';
 import { PodSync } from './pods/sync.js';
 import { loadRegistries, writeHostsTree } from './registries/index.js';
 import { privatizeCopiedUpDirs } from './rootless-dirs.js';
+import { KubeletApi } from './kubelet-api/index.js';
 
 const log = logger('agent');
 
@@ -44,6 +45,15 @@ export interface AgentOptions {
   readonly bridge?: string;
   /** When the process started, for the "node is Ready" timing log. */
   readonly startedAt?: number;
+  /**
+   * The kubelet API (logs, exec, attach, port-forward for the API server): its port (upstream
+   * 10250; 0 picks one) and its TLS material, asked for with the node's addresses as SANs.
+   * Without it the node serves no kubelet API.
+   */
+  readonly kubeletApi?: {
+    readonly port: number;
+    readonly tls: (names: readonly string[]) => Promise<{ certPem: string; keyPem: string; clientCaPem: string }>;
+  };
 }
 
 export class Agent implements Runnable {
@@ -112,6 +122,13 @@ export class Agent implements Runnable {
 
     const machine = machineInfo(config.dataDir);
     const nodeIP = config.agent.nodeIPs[0] ?? defaultNodeIP();
+    let kubeletPort = this.options.kubeletApi?.port ?? 10250;
+    if (this.options.kubeletApi) {
+      const tls = await this.options.kubeletApi.tls([config.nodeName, osHostname(), nodeIP, ...config.agent.nodeIPs, '127.0.0.1', 'localhost']);
+      const api = new KubeletApi({ cri, tls, host: '0.0.0.0', port: kubeletPort });
+      await api.start(signal);
+      kubeletPort = api.port;
+    }
     const nodes = new NodeManager(
       client,
       cri,
@@ -123,7 +140,7 @@ export class Agent implements Runnable {
         nodeIP,
         hostname: osHostname(),
         kubeletVersion: GIT_VERSION,
-        kubeletPort: 10250,
+        kubeletPort,
       },
       machine,
       runtimeVersion,

@@ -16,7 +16,8 @@ import { limitRanger } from './admission/limit-ranger.js';
 import { resourceQuotaAdmission } from './admission/resource-quota.js';
 import { serviceIpAllocator } from './admission/service-ips.js';
 import { bootstrapObjects, ensureObjects } from './bootstrap.js';
-import { createRequestHandler } from './http/handler.js';
+import { createRequestHandler, createUpgradeHandler, type HandlerDeps } from './http/handler.js';
+import { KubeletProxy, type KubeletClientTls } from './proxy/kubelet.js';
 import { LoopbackClient } from '../client/loopback.js';
 import type { AdmissionPlugin } from './registry/admission.js';
 import { resourcePrefix } from './registry/keys.js';
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   readonly bootstrapObjects?: () => readonly KubeObject[];
   /** How long events live after their last write (upstream --event-ttl, default 3600); 0 keeps them. */
   readonly eventTtlSeconds?: number;
+  /** The client certificate for kubelets (pods/log, exec, attach, portforward); without it those answer 405. */
+  readonly kubeletClient?: KubeletClientTls;
 }
 
 const log = logger('apiserver');
@@ -100,7 +103,17 @@ export class ApiServer implements Runnable {
     const t0 = performance.now();
     await this.cache.start();
     const o = this.#options;
-    const handler = createRequestHandler({
+    const podsInfo = this.catalogue.lookup('', 'v1', 'pods');
+    const nodesInfo = this.catalogue.lookup('', 'v1', 'nodes');
+    const kubelet =
+      o.kubeletClient && podsInfo && nodesInfo
+        ? new KubeletProxy({
+            tls: o.kubeletClient,
+            getPod: (namespace, name) => this.registry.get(podsInfo, namespace, name),
+            getNode: async (name) => (await this.registry.find(nodesInfo, '', name))?.object,
+          })
+        : undefined;
+    const deps: HandlerDeps = {
       catalogue: this.catalogue,
       rest: this.rest,
       cache: this.cache,
@@ -113,7 +126,9 @@ export class ApiServer implements Runnable {
         { name: 'etcd', ok: this.cache.failure === undefined },
         { name: 'informer-sync', ok: this.#ready },
       ],
-    });
+      ...(kubelet ? { kubelet } : {}),
+    };
+    const handler = createRequestHandler(deps);
     const server = createSecureServer({
       key: o.tls.key,
       cert: o.tls.cert,
@@ -125,6 +140,8 @@ export class ApiServer implements Runnable {
       settings: { maxConcurrentStreams: 1000 },
     });
     server.on('request', handler);
+    // HTTP/1.1 upgrades: exec, attach and port-forward (WebSocket or SPDY).
+    server.on('upgrade', createUpgradeHandler(deps));
     // Long-lived watches keep connections open: remember them so shutdown can end them.
     const sockets = new Set<Socket>();
     server.on('secureConnection', (socket) => {

@@ -14,6 +14,8 @@ import { openBackend, parseEndpoint } from '../datastore/index.js';
 import { logger } from '../log/index.js';
 import { rbacEscalation } from '../apiserver/admission/rbac-escalation.js';
 import { etcdFaceFor } from '../etcd/index.js';
+import { kubeletServingTls, kubeletClientTls } from './kubelet-tls.js';
+import type { Pki } from '../auth/pki.js';
 import type { Runnable } from './runnable.js';
 
 const log = logger('server');
@@ -40,6 +42,7 @@ function advertiseAddress(config: Config): string {
 export class ControlPlane implements Runnable {
   readonly name = 'control-plane';
   #apiserver: ApiServer | undefined;
+  #pki: Pki | undefined;
   #stopped: Promise<void> = Promise.resolve();
 
   constructor(
@@ -49,6 +52,12 @@ export class ControlPlane implements Runnable {
 
   get apiserver(): ApiServer | undefined {
     return this.#apiserver;
+  }
+
+  /** The serving certificate (and client CA) for this server's own kubelet API, for these names. */
+  kubeletTls(names: readonly string[]): Promise<{ certPem: string; keyPem: string; clientCaPem: string }> {
+    if (!this.#pki) throw new Error('internal: the kubelet API asked for a certificate before the control plane started');
+    return kubeletServingTls(this.#pki, this.config.nodeName, names);
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -61,6 +70,7 @@ export class ControlPlane implements Runnable {
     // The datastore and the PKI do not depend on each other: prepare them at the same time.
     const [backend, pki] = await Promise.all([openBackend(endpoint, { dataDir: config.dataDir }), ensurePki(config)]);
     await ensureTokens(config, pki.serverCaPem);
+    this.#pki = pki;
     // The etcd v3 face on the same store: kine.sock, and --etcd-listen-address when set.
     const face = etcdFaceFor(config, backend);
     const faceSignal = new AbortController();
@@ -137,6 +147,7 @@ export class ControlPlane implements Runnable {
       serviceCidr: config.cluster.serviceCidrs[0] ?? '10.43.0.0/16',
       advertiseAddress: advertiseAddress(config),
       nodePortRange: config.cluster.nodePortRange,
+      kubeletClient: await kubeletClientTls(pki),
     });
     holder.apiserver = apiserver;
     this.#apiserver = apiserver;

@@ -13,6 +13,9 @@ import { ControlPlane } from './control-plane.js';
 import { Controllers } from './controllers.js';
 import { Supervisor } from './supervisor.js';
 
+/** Upstream's kubelet port; each node runs in its own network namespace, so one fixed port suits all. */
+export const KUBELET_PORT = 10250;
+
 export async function runServer(config: Config): Promise<number> {
   const startedAt = performance.now();
   const supervisor = new Supervisor();
@@ -25,7 +28,7 @@ export async function runServer(config: Config): Promise<number> {
   // The server's own node (upstream: "pods can run on the server"), on the loopback client.
   // Cluster DNS answers on the node's address, so only where this process runs a node.
   if (!config.components.disableAgent && !config.components.disabled.has('coredns')) supervisor.add(clusterDnsFromConfig(config, () => loopbackOf(controlPlane)));
-  if (!config.components.disableAgent) supervisor.add(new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt }));
+  if (!config.components.disableAgent) supervisor.add(new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt, kubeletApi: { port: KUBELET_PORT, tls: (names) => controlPlane.kubeletTls(names) } }));
   return supervisor.run();
 }
 

@@ -155,6 +155,23 @@ export class CriClient {
     return this.#call(this.#runtime, 'ExecSync', { containerId, cmd, timeout: timeoutSeconds }, (timeoutSeconds + 5) * 1000);
   }
 
+  /**
+   * A one-time URL on the runtime's streaming server for an interactive exec (containerd's
+   * serves SPDY/3.1 remotecommand and the channel.k8s.io WebSocket protocols, up to v4).
+   */
+  async exec(request: { containerId: string; cmd: readonly string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.#call<{ url: string }>(this.#runtime, 'Exec', request, 10_000)).url;
+  }
+
+  async attach(request: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.#call<{ url: string }>(this.#runtime, 'Attach', request, 10_000)).url;
+  }
+
+  /** The URL for port forwarding into a sandbox's network namespace (ports are named per stream). */
+  async portForward(podSandboxId: string, ports: readonly number[] = []): Promise<string> {
+    return (await this.#call<{ url: string }>(this.#runtime, 'PortForward', { podSandboxId, port: ports }, 10_000)).url;
+  }
+
   async updatePodCidr(podCidr: string): Promise<void> {
     await this.#call(this.#runtime, 'UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr } } });
   }

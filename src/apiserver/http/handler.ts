@@ -2,12 +2,14 @@
  * The HTTP request pipeline: authenticate -> authorize -> non-resource endpoints or the resource
  * REST verbs. Every failure is written as a metav1.Status; nothing escapes as a bare 500.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Catalogue } from '../../api/catalogue.js';
 import { logger } from '../../log/index.js';
 import { badRequest, forbidden, StatusError, toStatusError, unauthorized } from '../errors.js';
+import { CONNECT_SUBRESOURCES, STREAMING_SUBRESOURCES, type KubeletProxy } from '../proxy/kubelet.js';
 import { requestInfo, type ResourceRequestInfo } from '../request-info.js';
 import type { Rest, RestContext } from '../rest.js';
 import type { Authenticate, Authorize, AuthnRequest, AuthzDecision, Extensions, Impersonate, UserInfo } from '../types.js';
@@ -27,6 +29,14 @@ export interface HandlerDeps {
   /** host:port clients reach the server at (known once listening). */
   readonly serverAddress: () => string;
   readonly ready: () => { name: string; ok: boolean }[];
+  /** Proxies pods/log, exec, attach, portforward to the pod's kubelet; without it they answer 405. */
+  readonly kubelet?: KubeletProxy;
+}
+
+/** An HTTP/1.1 upgrade request's connection (exec, attach, port-forward). */
+interface Upgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
 }
 
 type Request = IncomingMessage | Http2ServerRequest;
@@ -66,7 +76,30 @@ export function createRequestHandler(deps: HandlerDeps): (req: Request, res: Res
   };
 }
 
-async function handle(deps: HandlerDeps, req: Request, res: Response): Promise<void> {
+/**
+ * The same pipeline for HTTP/1.1 upgrade requests: errors are written as Status responses on
+ * the raw connection; the streaming subresources take the connection over.
+ */
+export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as never);
+    res.once('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    handle(deps, req, res, { socket, head }).catch((err: unknown) => {
+      const status = toStatusError(err);
+      if (status.code >= 500 && status.code !== 504) log.error({ err, method: req.method, url: req.url }, 'upgrade request failed');
+      try {
+        writeError(res, status);
+      } catch {
+        socket.destroy();
+      }
+    });
+  };
+}
+
+async function handle(deps: HandlerDeps, req: Request, res: Response, upgrade?: Upgrade): Promise<void> {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'https://apiserver.invalid');
@@ -118,7 +151,22 @@ async function handle(deps: HandlerDeps, req: Request, res: Response): Promise<v
       if (ri.isResourceRequest) throw forbidden({ group: ri.apiGroup, resource: ri.resource }, ri.name || undefined, forbiddenMessage(ri, who, decision));
       throw new StatusError(403, 'Forbidden', `forbidden: User "${who.username}" cannot ${ri.verb} path "${path}"${decision.reason ? `: ${decision.reason}` : ''}`, {});
     }
+    // A WebSocket exec/attach/port-forward is a GET, yet it starts something in the pod:
+    // upstream (1.31+) also asks for `create` on the subresource.
+    if (ri.isResourceRequest && ri.verb === 'get' && ri.apiGroup === '' && ri.resource === 'pods' && CONNECT_SUBRESOURCES.has(ri.subresource)) {
+      const create = { ...ri, verb: 'create' as const };
+      const second = await deps.authorize({ user: who, verb: 'create', isResourceRequest: true, apiGroup: '', apiVersion: ri.apiVersion, resource: 'pods', subresource: ri.subresource, namespace: ri.namespace, name: ri.name });
+      if (!second.allowed) throw forbidden({ group: '', resource: 'pods' }, ri.name || undefined, forbiddenMessage(create, who, second));
+    }
   }
+
+  if (ri.isResourceRequest && deps.kubelet && ri.apiGroup === '' && ri.apiVersion === 'v1' && ri.resource === 'pods' && ri.name !== '' && STREAMING_SUBRESOURCES.has(ri.subresource)) {
+    const location = await deps.kubelet.locate(ri.subresource, ri.namespace, ri.name, query);
+    if (upgrade) return deps.kubelet.serveUpgrade(location, req as IncomingMessage, upgrade.socket, upgrade.head);
+    if (ri.subresource === 'log' && method === 'GET') return deps.kubelet.serveLog(location, req, res);
+    throw badRequest(`pods/${ri.subresource} needs a WebSocket or SPDY upgrade request`);
+  }
+  if (upgrade) throw badRequest(`${path} does not accept upgrade requests`);
 
   if (!ri.isResourceRequest) {
     const served = serveNonResource(

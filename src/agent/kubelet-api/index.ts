@@ -1,0 +1,2 @@
+export { KubeletApi, type KubeletApiOptions } from './server.js';
+export { KubeletError } from './containers.js';
