@@ -23,13 +23,15 @@ const NODE_NAMES = ['chaos-a', 'chaos-b'];
 /** How long a bound pod takes to become Ready, so that a rollout spans several kill points. */
 const READY_AFTER_MS = 1500;
 
-type Pod = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
+type Pod = KubeObject & { spec?: { nodeName?: string; containers?: { image?: string }[] }; status?: { phase?: string } };
 
 interface KubeletRecord {
   /** Every pod name seen, with the uids it had (a reused name would show two). */
   readonly uids: Map<string, Set<string>>;
   /** The most pods alive (not being deleted) at one look. */
   maxAlive: number;
+  /** Alive pods per image at the latest look. */
+  images: Record<string, number>;
 }
 
 /** Fake kubelets for NODE_NAMES over HTTPS; they keep going (and failing quietly) while the server is down. */
@@ -45,7 +47,7 @@ async function fakeKubelets(t: { after(fn: () => unknown): void }, cluster: Clus
     await client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
     await heartbeat(name);
   }
-  const record: KubeletRecord = { uids: new Map(), maxAlive: 0 };
+  const record: KubeletRecord = { uids: new Map(), maxAlive: 0, images: {} };
   const firstBound = new Map<string, number>();
   let busy = false;
   let lastBeat = Date.now();
@@ -59,6 +61,7 @@ async function fakeKubelets(t: { after(fn: () => unknown): void }, cluster: Clus
       }
       const pods = (await client.list<Pod>({ ...PODS, namespace: 'default' })).items;
       let alive = 0;
+      const images: Record<string, number> = {};
       for (const pod of pods) {
         const name = pod.metadata?.name ?? '';
         const uid = pod.metadata?.uid ?? '';
@@ -71,6 +74,8 @@ async function fakeKubelets(t: { after(fn: () => unknown): void }, cluster: Clus
           continue;
         }
         alive++;
+        const image = (pod.spec as { containers?: { image?: string }[] } | undefined)?.containers?.[0]?.image ?? '';
+        images[image] = (images[image] ?? 0) + 1;
         const node = pod.spec?.nodeName;
         if (!node || !NODE_NAMES.includes(node) || pod.status?.phase === 'Running') continue;
         const bound = firstBound.get(uid) ?? (firstBound.set(uid, Date.now()), Date.now());
@@ -83,6 +88,7 @@ async function fakeKubelets(t: { after(fn: () => unknown): void }, cluster: Clus
           .catch(() => undefined);
       }
       record.maxAlive = Math.max(record.maxAlive, alive);
+      record.images = images;
     } catch {
       // the server is down (being killed); the next tick tries again, as a kubelet would
     } finally {
@@ -110,13 +116,16 @@ test('SIGKILL and restart of the server mid-rollout: the rollout completes with 
 
   await ok(['set', 'image', 'deployment/chaos', 'busybox=busybox:1.37']);
   let server: Tracked = cluster.server;
-  const kills: number[] = [];
+  const kills: string[] = [];
+  let killedMidRollout = 0;
   for (let i = 0; i < 3; i++) {
     // A random point of the rollout: the first kill soon after the change, later ones after the
     // restarted server has become leader and worked for a while.
     const delay = 300 + Math.floor(Math.random() * 2500);
     await new Promise((r) => setTimeout(r, delay));
-    kills.push(delay);
+    const seen = { ...record.images };
+    kills.push(`${delay} ms (${JSON.stringify(seen)})`);
+    if ((seen['busybox:1.36'] ?? 0) > 0) killedMidRollout++;
     server.child.kill('SIGKILL');
     await server.exited;
     server = spawnTracked(t, process.execPath, [K3S_BIN, 'server', '--disable-agent', '-d', join(cluster.dir, 'data'), '--https-listen-port', String(cluster.port), '--write-kubeconfig', cluster.kubeconfig], {
@@ -129,9 +138,10 @@ test('SIGKILL and restart of the server mid-rollout: the rollout completes with 
     }, 60_000, 50);
     // The killed server still holds the controller lease until it expires; wait for the new one
     // to lead so the next kill lands in the middle of real work.
-    await waitFor('controllers leading again', () => restarted.output().includes('leading: starting controllers'), 60_000, 100);
+    await waitFor('controllers leading again', () => /"component":"kube-controller-manager"[^\n]*"msg":"leading: starting controllers"/.test(restarted.output()), 60_000, 100);
   }
-  console.log(`killed after ${kills.join(', ')} ms of each leadership`);
+  console.log(`killed after ${kills.join(', ')} of each leadership`);
+  assert.ok(killedMidRollout > 0, `at least one kill landed while old pods were still running: ${kills.join(', ')}`);
 
   assert.match(await ok(['rollout', 'status', 'deployment/chaos', '--timeout=180s'], 200_000), /successfully rolled out/);
   const sets = JSON.parse(await ok(['get', 'rs', '-l', 'app=chaos', '-o', 'json'])) as { items: (KubeObject & { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } })[] };
