@@ -4,7 +4,8 @@
  * certificates are requested but not required: unauthenticated clients still reach /version and
  * the health checks, everything else answers 401.
  */
-import { createSecureServer } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { Catalogue } from '../api/catalogue.js';
 import type { KubeObject } from '../api/types.js';
@@ -49,6 +50,11 @@ export interface ApiServerOptions {
   readonly bootstrapObjects?: () => readonly KubeObject[];
   /** How long events live after their last write (upstream --event-ttl, default 3600); 0 keeps them. */
   readonly eventTtlSeconds?: number;
+  /**
+   * Tried before the API pipeline, as upstream's supervisor shares the port (/cacerts,
+   * /v1-k3s/...): answers and resolves true for its own paths, false to leave the request to the API.
+   */
+  readonly supervisor?: (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => Promise<boolean>;
   /** The client certificate for kubelets (pods/log, exec, attach, portforward); without it those answer 405. */
   readonly kubeletClient?: KubeletClientTls;
 }
@@ -87,6 +93,11 @@ export class ApiServer implements Runnable {
     ];
     this.registry = new Registry({ backend: options.backend, cache: this.cache, extensions, admission, ...(options.eventTtlSeconds !== undefined ? { eventTtlSeconds: options.eventTtlSeconds } : {}) });
     this.rest = new Rest({ registry: this.registry, catalogue: this.catalogue, extensions, authorize: options.authorize, authenticate: options.authenticate });
+  }
+
+  /** True once listening with the default objects in place, until stopping. */
+  get ready(): boolean {
+    return this.#ready;
   }
 
   /** The port actually listened on (after start). */
@@ -139,7 +150,17 @@ export class ApiServer implements Runnable {
       // kubectl multiplexes discovery and watches on one connection.
       settings: { maxConcurrentStreams: 1000 },
     });
-    server.on('request', handler);
+    const supervisor = o.supervisor;
+    server.on(
+      'request',
+      supervisor
+        ? (req: Http2ServerRequest, res: Http2ServerResponse) =>
+            void supervisor(req, res).then(
+              (served) => served || handler(req, res),
+              (err: unknown) => (log.error({ err, url: req.url }, 'supervisor request failed'), res.destroy()),
+            )
+        : handler,
+    );
     // HTTP/1.1 upgrades: exec, attach and port-forward (WebSocket or SPDY).
     server.on('upgrade', createUpgradeHandler(deps));
     // Long-lived watches keep connections open: remember them so shutdown can end them.

@@ -85,7 +85,7 @@ export function buildConfig(input: BuildInput): Config {
     kubeconfig: kubeconfig(v, input.role, input.home),
     datastore: datastore(v, input.role),
     components: components(v, input.role),
-    agent: agent(v),
+    agent: agent(v, input.role),
   };
 }
 
@@ -229,7 +229,7 @@ function datastore(v: Values, role: Role): DatastoreConfig {
   };
 }
 
-function agent(v: Values): AgentConfig {
+function agent(v: Values, role: Role): AgentConfig {
   const nodeIPs = v.list('node-ip');
   for (const ip of nodeIPs) if (isIP(ip) === 0) v.fail('node-ip', `"${ip}" is not an IP address`);
   for (const label of v.list('node-label')) if (!/^[^=]+=.*$/.test(label)) v.fail('node-label', `"${label}" is not key=value`);
@@ -244,7 +244,22 @@ function agent(v: Values): AgentConfig {
     containerRuntimeEndpoint: endpoint?.replace(/^unix:\/\//, ''),
     privateRegistry: v.string('private-registry'),
     resolvConf: v.string('resolv-conf'),
+    serverUrl: serverUrl(v, role),
   };
+}
+
+function serverUrl(v: Values, role: Role): string | undefined {
+  const text = v.string('server');
+  if (text === undefined) return undefined;
+  if (role === 'server') v.fail('server', 'joining a server to an existing cluster is not supported yet by this k3s; only agents join (k3s agent --server)');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return v.fail('server', `"${text}" is not a URL such as https://10.0.0.1:6443`);
+  }
+  if (url.protocol !== 'https:') v.fail('server', `"${text}" must be an https:// URL (the server's supervisor and API port, usually 6443)`);
+  return url.origin;
 }
 
 function components(v: Values, role: Role): ComponentsConfig {

@@ -92,7 +92,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'token-file', kind: 'string', roles: SA, env: 'K3S_TOKEN_FILE', description: 'File containing the token', supported: true, group: 'cluster' },
   { name: 'agent-token', kind: 'string', roles: S, env: 'K3S_AGENT_TOKEN', secret: true, description: 'Shared secret used to join agents to the cluster, but not servers', supported: false, group: 'cluster' },
   { name: 'agent-token-file', kind: 'string', roles: S, env: 'K3S_AGENT_TOKEN_FILE', description: 'File containing the agent secret', supported: false, group: 'cluster' },
-  { name: 'server', short: 's', kind: 'string', roles: SA, env: 'K3S_URL', description: 'Server to connect to (agent: required; server: join an existing cluster)', supported: false, group: 'cluster' },
+  { name: 'server', short: 's', kind: 'string', roles: SA, env: 'K3S_URL', description: 'Server to connect to (agent: required; server: join an existing cluster, not supported yet)', supported: true, group: 'cluster' },
   { name: 'cluster-init', kind: 'bool', roles: S, env: 'K3S_CLUSTER_INIT', default: false, description: 'Initialize a new cluster using embedded etcd', supported: false, group: 'cluster' },
   { name: 'cluster-reset', kind: 'bool', roles: S, env: 'K3S_CLUSTER_RESET', default: false, description: 'Forget all peers and become sole member of a new cluster', supported: false, group: 'cluster' },
   { name: 'cluster-reset-restore-path', kind: 'string', roles: S, description: 'Path to snapshot file to be restored', supported: false, group: 'cluster' },

@@ -42,6 +42,8 @@ export interface AgentConfig {
   readonly privateRegistry: string | undefined;
   /** --resolv-conf / K3S_RESOLV_CONF: the host resolvers for pods with dnsPolicy Default and for cluster DNS forwarding; undefined picks as upstream. */
   readonly resolvConf: string | undefined;
+  /** --server / K3S_URL: the server an agent joins (https://HOST:6443); undefined on servers. */
+  readonly serverUrl: string | undefined;
 }
 
 export interface ListenerConfig {

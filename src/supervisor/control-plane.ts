@@ -7,7 +7,21 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ApiServer, rbacLookup, standardExtensions, type Authenticate, type Authorize, type Extensions } from '../apiserver/index.js';
-import { bootstrapPolicy, checkBindingEscalation, checkRoleEscalation, createAuthenticator, createAuthorizer, ensurePki, ensureTokens, impersonate, writeKubeconfig, type RbacLookup } from '../auth/index.js';
+import {
+  bootstrapPolicy,
+  checkBindingEscalation,
+  checkRoleEscalation,
+  createAuthenticator,
+  createAuthorizer,
+  createNodeAuthorizer,
+  ensurePki,
+  ensureTokens,
+  impersonate,
+  unionAuthorizers,
+  writeKubeconfig,
+  type RbacLookup,
+} from '../auth/index.js';
+import { supervisorEndpoints } from '../join/index.js';
 import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
 import { openBackend, parseEndpoint } from '../datastore/index.js';
@@ -69,7 +83,7 @@ export class ControlPlane implements Runnable {
     });
     // The datastore and the PKI do not depend on each other: prepare them at the same time.
     const [backend, pki] = await Promise.all([openBackend(endpoint, { dataDir: config.dataDir }), ensurePki(config)]);
-    await ensureTokens(config, pki.serverCaPem);
+    const tokens = await ensureTokens(config, pki.serverCaPem);
     this.#pki = pki;
     // The etcd v3 face on the same store: kine.sock, and --etcd-listen-address when set.
     const face = etcdFaceFor(config, backend);
@@ -102,14 +116,20 @@ export class ControlPlane implements Runnable {
       listRoleBindings: (namespace) => (holder.apiserver ? (rbacLookup(holder.apiserver.cache).listRoleBindings(namespace) as never[]) : []),
     };
     const rbac = createAuthorizer(lookup);
+    // --authorization-mode=Node,RBAC as upstream: kubelets reach only what their pods use.
+    const nodeAuthorizer = createNodeAuthorizer({
+      podsOnNode: (node) => (holder.apiserver?.cache.list('/registry/pods/') ?? []).map((e) => e.object).filter((pod) => (pod['spec'] as { nodeName?: string } | undefined)?.nodeName === node),
+      persistentVolumeFor: (namespace, claim) => (holder.apiserver?.cache.get(`/registry/persistentvolumeclaims/${namespace}/${claim}`)?.object['spec'] as { volumeName?: string } | undefined)?.volumeName,
+    });
+    const authorizer = unionAuthorizers(nodeAuthorizer, rbac);
     const authorize: Authorize = async (attributes) => {
-      const decision = await rbac.authorize(attributes);
+      const decision = await authorizer.authorize(attributes);
       return { allowed: decision.allowed, ...(decision.reason && !decision.allowed ? { reason: decision.reason } : {}) };
     };
     const catalogue = new Catalogue();
     const extensions: Extensions = {
       ...standardExtensions(catalogue),
-      subjectRules: (user, namespace) => rbac.rulesFor(user, namespace),
+      subjectRules: (user, namespace) => authorizer.rulesFor(user, namespace),
       issueServiceAccountToken: async (claims) => {
         const issued = authn.serviceAccountTokens.issue({
           namespace: claims.namespace,
@@ -148,6 +168,13 @@ export class ControlPlane implements Runnable {
       advertiseAddress: advertiseAddress(config),
       nodePortRange: config.cluster.nodePortRange,
       kubeletClient: await kubeletClientTls(pki),
+      supervisor: supervisorEndpoints({
+        pki,
+        password: tokens.password,
+        cluster: config.cluster,
+        client: () => holder.apiserver!.loopback(),
+        ready: () => holder.apiserver?.ready === true,
+      }),
     });
     holder.apiserver = apiserver;
     this.#apiserver = apiserver;

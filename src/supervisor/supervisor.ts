@@ -45,7 +45,14 @@ export class Supervisor {
         // Each runnable has its own signal so shutdown can stop them one at a time, last first.
         const controller = new AbortController();
         this.#started.push({ runnable, controller });
-        await runnable.start(controller.signal);
+        // A start that waits (an agent retrying its join) must still end on SIGTERM.
+        const forward = (): void => controller.abort(this.#controller.signal.reason);
+        this.#controller.signal.addEventListener('abort', forward, { once: true });
+        try {
+          await runnable.start(controller.signal);
+        } finally {
+          this.#controller.signal.removeEventListener('abort', forward);
+        }
         log.info({ runnable: runnable.name, ms: Math.round(performance.now() - t0) }, 'ready');
       }
       if (!this.#controller.signal.aborted) {

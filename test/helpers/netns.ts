@@ -42,6 +42,32 @@ async function must(command: string, args: readonly string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
 }
 
+/**
+ * Lets two test namespaces reach each other's node addresses, as two machines on one network: a
+ * veth pair between them on its own /30 from 10.251.0.0/16, with host routes to the other's
+ * nodeIP (sourced from the own nodeIP). Nothing on the host changes (no forwarding sysctl).
+ */
+export async function connectNamespaces(t: Cleanup, a: NetNamespace, b: NetNamespace): Promise<void> {
+  counter++;
+  const id = `${process.pid.toString(36)}${counter.toString(36)}`;
+  const aIf = `k3a${id}`.slice(0, 15);
+  const bIf = `k3b${id}`.slice(0, 15);
+  const { hostIP: aLinkIP, nodeIP: bLinkIP } = subnet();
+  const aLink = aLinkIP.replace(/^10\.250\./, '10.251.');
+  const bLink = bLinkIP.replace(/^10\.250\./, '10.251.');
+  await must('ip', ['link', 'add', aIf, 'netns', a.name, 'type', 'veth', 'peer', 'name', bIf, 'netns', b.name]);
+  // Deleting either namespace removes the pair; this covers a test that keeps both alive longer.
+  t.after(() => run('ip', ['netns', 'exec', a.name, 'ip', 'link', 'del', aIf]));
+  for (const [ns, iface, own, peer, peerNode, ownNode] of [
+    [a, aIf, aLink, bLink, b.nodeIP, a.nodeIP],
+    [b, bIf, bLink, aLink, a.nodeIP, b.nodeIP],
+  ] as const) {
+    await must('ip', ['netns', 'exec', ns.name, 'ip', 'addr', 'add', `${own}/30`, 'dev', iface]);
+    await must('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', iface, 'up']);
+    await must('ip', ['netns', 'exec', ns.name, 'ip', 'route', 'add', `${peerNode}/32`, 'via', peer, 'src', ownNode]);
+  }
+}
+
 /** Creates a namespace (root only). Removed, with every process still inside killed, when the test ends. */
 export async function createNetNamespace(t: Cleanup, label = 'node'): Promise<NetNamespace> {
   counter++;
@@ -64,7 +90,9 @@ export async function createNetNamespace(t: Cleanup, label = 'node'): Promise<Ne
     await run('ip', ['link', 'del', hostIf]);
     await run('ip', ['netns', 'del', name]);
   });
-  const prefix = ['ip', 'netns', 'exec', name];
+  // nsenter, not `ip netns exec`: that one remounts /sys in a new mount namespace, which hides
+  // the cgroup mounts (runc then fails: "no cgroup mount found in mountinfo").
+  const prefix = ['nsenter', `--net=/run/netns/${name}`];
   await must('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
   await must('ip', ['link', 'set', nsIf, 'netns', name]);
   await must('ip', ['addr', 'add', `${hostIP}/30`, 'dev', hostIf]);

@@ -194,8 +194,17 @@ test('list flags take comma-separated items in every source', (t) => {
 test('flags that are not supported yet are rejected wherever they are set, naming where', (t) => {
   const home = tempDir(t);
   assert.throws(() => build({ home, cli: { 'cluster-init': true } }), /--cluster-init \(set by command-line flag --cluster-init\) is not supported yet by this k3s/);
-  assert.throws(() => build({ home, env: { K3S_URL: 'https://10.0.0.1:6443' } }), /--server \(set by environment variable K3S_URL\) is not supported yet/);
+  assert.throws(() => build({ home, env: { K3S_URL: 'https://10.0.0.1:6443' } }), /--server \(environment variable K3S_URL\): joining a server to an existing cluster is not supported yet/);
   assert.throws(() => build({ home, files: { [USER_CONFIG]: 'flannel-backend: none\n' } }), new RegExp(`--flannel-backend \\(set by config file ${join(home, USER_CONFIG)} key "flannel-backend"\\) is not supported yet`));
+});
+
+test('an agent takes the server to join from --server or K3S_URL, as an https origin', (t) => {
+  const home = tempDir(t);
+  assert.equal(build({ home, role: 'agent', env: { K3S_URL: 'https://10.0.0.1:6443/' } }).agent.serverUrl, 'https://10.0.0.1:6443');
+  assert.equal(build({ home, role: 'agent', cli: { server: 'https://server.example:6443' } }).agent.serverUrl, 'https://server.example:6443');
+  assert.equal(build({ home, role: 'agent' }).agent.serverUrl, undefined);
+  assert.throws(() => build({ home, role: 'agent', env: { K3S_URL: 'http://10.0.0.1:6443' } }), /--server \(environment variable K3S_URL\): "http:\/\/10\.0\.0\.1:6443" must be an https:\/\/ URL/);
+  assert.throws(() => build({ home, role: 'agent', env: { K3S_URL: '10.0.0.1:6443' } }), /is not a URL such as https:\/\/10\.0\.0\.1:6443|must be an https:\/\/ URL/);
 });
 
 test('--token-file is read and trimmed; with --token, or empty, it is an error', (t) => {
