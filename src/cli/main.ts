@@ -8,6 +8,8 @@ import { ConfigError } from '../config/index.js';
 import { versionText } from '../version.js';
 import { registerAgent } from './agent.js';
 import { registerCheckConfig } from './check-config.js';
+import { registerCrictl } from './crictl.js';
+import { registerCtr } from './ctr.js';
 import { registerKubectl } from './kubectl.js';
 import { registerRootless } from './rootless.js';
 import { registerServer } from './server.js';
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerKubectl(program);
   registerCheckConfig(program);
+  registerCtr(program);
+  registerCrictl(program);
   registerRootless(program);
   return program;
 }
