@@ -14,18 +14,12 @@ import { isNotFound, type ResourceRef } from '../client/types.js';
 import { orNull, QueueController, type ControllerContext } from './controller.js';
 import { ensureRevision, REVISION_HASH_LABEL, REVISIONS, truncateHistory, type ControllerRevision } from './controller-revisions.js';
 import { podForNode, rollingBudget, shouldRunOn, targetNode, type DaemonSet } from './daemonset-util.js';
+import { Expectations } from './expectations.js';
 import { controllerOf, isPodAvailable, isPodReady, type PodLike } from './pods.js';
 
 const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets' } as const;
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
 const NODES = { group: '', version: 'v1', resource: 'nodes' } as const;
-const EXPECTATION_TTL_MS = 5 * 60 * 1000;
-
-interface Expectation {
-  adds: number;
-  deletes: Set<string>;
-  at: number;
-}
 
 function isFinished(pod: PodLike): boolean {
   return pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
@@ -46,7 +40,7 @@ export class DaemonSetController extends QueueController {
   private pods!: Informer<PodLike>;
   private nodes!: Informer;
   private revisions!: Informer<ControllerRevision>;
-  private readonly expectations = new Map<string, Expectation>();
+  private readonly expectations = new Expectations();
   /** Per "<daemonset key>/<node>": failed pods seen, and when the next may be replaced. */
   private readonly failedBackoff = new Map<string, { n: number; until: number }>();
 
@@ -64,7 +58,7 @@ export class DaemonSetController extends QueueController {
     this.sets.addHandlers({
       onAdd: (ds) => this.queue.add(objectKey(ds)),
       onUpdate: (ds) => this.queue.add(objectKey(ds)),
-      onDelete: (ds) => this.expectations.delete(objectKey(ds)),
+      onDelete: (ds) => this.expectations.forget(objectKey(ds)),
     });
     const all = (): void => {
       for (const ds of this.sets.list()) this.queue.add(objectKey(ds));
@@ -78,20 +72,19 @@ export class DaemonSetController extends QueueController {
       onAdd: (pod) => {
         const key = owner(pod);
         if (!key) return this.enqueueMatching(pod);
-        const e = this.expectations.get(key);
-        if (e && e.adds > 0) e.adds--;
+        this.expectations.creationObserved(key);
         this.queue.add(key);
       },
       onUpdate: (pod) => {
         const key = owner(pod);
         if (!key) return this.enqueueMatching(pod);
-        if (pod.metadata?.deletionTimestamp) this.expectations.get(key)?.deletes.delete(pod.metadata.uid ?? '');
+        if (pod.metadata?.deletionTimestamp) this.expectations.deletionObserved(key, pod.metadata.uid ?? '');
         this.queue.add(key);
       },
       onDelete: (pod) => {
         const key = owner(pod);
         if (!key) return;
-        this.expectations.get(key)?.deletes.delete(pod.metadata?.uid ?? '');
+        this.expectations.deletionObserved(key, pod.metadata?.uid ?? '');
         this.queue.add(key);
       },
     });
@@ -104,16 +97,10 @@ export class DaemonSetController extends QueueController {
     }
   }
 
-  private satisfied(key: string): boolean {
-    const e = this.expectations.get(key);
-    if (!e || Date.now() - e.at > EXPECTATION_TTL_MS) return true;
-    return e.adds <= 0 && e.deletes.size === 0;
-  }
-
   protected async reconcile(key: string): Promise<void> {
     const ds = this.sets.get(key);
     if (!ds || ds.metadata?.deletionTimestamp) {
-      if (!ds) this.expectations.delete(key);
+      if (!ds) this.expectations.forget(key);
       return;
     }
     const { namespace } = splitKey(key);
@@ -196,7 +183,7 @@ export class DaemonSetController extends QueueController {
       }
     }
 
-    if (this.satisfied(key)) {
+    if (this.expectations.satisfied(key)) {
       await this.deletePods(key, ds, podRef, remove);
       await this.createPods(key, ds, podRef, create, hash);
     }
@@ -231,8 +218,7 @@ export class DaemonSetController extends QueueController {
 
   private async createPods(key: string, ds: DaemonSet, ref: ResourceRef, nodes: string[], hash: string): Promise<void> {
     if (nodes.length === 0) return;
-    const e = this.expectation(key);
-    e.adds += nodes.length;
+    this.expectations.raise(key, nodes.length);
     // Slow start, as upstream: batches of 1, 2, 4, ... stopping at the first failure.
     let next = 0;
     for (let batch = 1; next < nodes.length; batch *= 2) {
@@ -242,7 +228,7 @@ export class DaemonSetController extends QueueController {
       for (const r of results) if (r.status === 'fulfilled') void this.ctx.events.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length > 0) {
-        e.adds -= failed.length + (nodes.length - next);
+        this.expectations.creationsFailed(key, failed.length + (nodes.length - next));
         const message = failed[0]?.reason instanceof Error ? failed[0].reason.message : String(failed[0]?.reason);
         void this.ctx.events.event(ds, 'Warning', 'FailedCreate', `Error creating: ${message}`);
         throw new Error(`creating daemon pods of ${key}: ${message}`, { cause: failed[0]?.reason });
@@ -253,27 +239,16 @@ export class DaemonSetController extends QueueController {
   private async deletePods(key: string, ds: DaemonSet, ref: ResourceRef, pods: PodLike[]): Promise<void> {
     const unique = [...new Set(pods)];
     if (unique.length === 0) return;
-    const e = this.expectation(key);
-    for (const p of unique) e.deletes.add(p.metadata?.uid ?? '');
+    this.expectations.raise(key, 0, unique.map((p) => p.metadata?.uid ?? ''));
     await Promise.all(unique.map(async (pod) => {
       try {
         await this.ctx.client.delete(ref, pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } });
         void this.ctx.events.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
       } catch (err) {
-        e.deletes.delete(pod.metadata?.uid ?? '');
+        this.expectations.deletionObserved(key, pod.metadata?.uid ?? '');
         if (!isNotFound(err)) throw err;
       }
     }));
-  }
-
-  private expectation(key: string): Expectation {
-    let e = this.expectations.get(key);
-    if (!e || Date.now() - e.at > EXPECTATION_TTL_MS) {
-      e = { adds: 0, deletes: new Set(), at: Date.now() };
-      this.expectations.set(key, e);
-    }
-    e.at = Date.now();
-    return e;
   }
 
   private async updateStatus(ds: DaemonSet, byNode: Map<string, PodLike[]>, runOn: Set<string>, hash: string, available: (p: PodLike) => boolean): Promise<void> {

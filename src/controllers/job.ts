@@ -36,11 +36,11 @@ import {
   type Job,
   type JobStatus,
 } from './job-util.js';
+import { Expectations } from './expectations.js';
 import { controllerOf, isPodActive, isPodReady, podRank, type PodLike } from './pods.js';
 
 const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const;
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
-const EXPECTATION_TTL_MS = 5 * 60 * 1000;
 /** The spec.managedBy value that means this controller (also the default). */
 const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
 /** Upstream's cap on the delay before a failed pod is replaced. */
@@ -51,11 +51,6 @@ export interface JobControllerOptions {
   readonly podBackoffMs?: number;
 }
 
-interface Expectation {
-  adds: number;
-  deletes: Set<string>;
-  at: number;
-}
 
 function isTerminal(pod: PodLike): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -68,7 +63,7 @@ export class JobController extends QueueController {
   readonly name = 'job-controller';
   private jobs!: Informer<Job>;
   private pods!: Informer<PodLike>;
-  private readonly expectations = new Map<string, Expectation>();
+  private readonly expectations = new Expectations();
   /** Pods this controller deleted (suspend, excess parallelism): not failures when they go. */
   private readonly deletedByUs = new Set<string>();
   /** Per job: when its latest failure was seen, for the replacement backoff. */
@@ -96,7 +91,7 @@ export class JobController extends QueueController {
       onAdd: (job) => this.queue.add(objectKey(job)),
       onUpdate: (job) => this.queue.add(objectKey(job)),
       onDelete: (job) => {
-        this.expectations.delete(objectKey(job));
+        this.expectations.forget(objectKey(job));
         this.lastFailure.delete(objectKey(job));
       },
     });
@@ -108,20 +103,19 @@ export class JobController extends QueueController {
       onAdd: (pod) => {
         const key = owner(pod);
         if (!key) return this.enqueueMatching(pod);
-        const e = this.expectations.get(key);
-        if (e && e.adds > 0) e.adds--;
+        this.expectations.creationObserved(key);
         this.queue.add(key);
       },
       onUpdate: (pod) => {
         const key = owner(pod);
         if (!key) return;
-        if (pod.metadata?.deletionTimestamp) this.expectations.get(key)?.deletes.delete(pod.metadata.uid ?? '');
+        if (pod.metadata?.deletionTimestamp) this.expectations.deletionObserved(key, pod.metadata.uid ?? '');
         this.queue.add(key);
       },
       onDelete: (pod) => {
         const key = owner(pod);
         if (!key) return;
-        this.expectations.get(key)?.deletes.delete(pod.metadata?.uid ?? '');
+        this.expectations.deletionObserved(key, pod.metadata?.uid ?? '');
         this.queue.add(key);
       },
     });
@@ -136,12 +130,6 @@ export class JobController extends QueueController {
     }
   }
 
-  private satisfied(key: string): boolean {
-    const e = this.expectations.get(key);
-    if (!e || Date.now() - e.at > EXPECTATION_TTL_MS) return true;
-    return e.adds <= 0 && e.deletes.size === 0;
-  }
-
   protected async reconcile(key: string): Promise<void> {
     const job = this.jobs.get(key);
     const { namespace } = splitKey(key);
@@ -149,7 +137,7 @@ export class JobController extends QueueController {
     const orphans = this.pods.byIndex('jobKey', key).filter((p) => controllerOf(p)?.uid !== job?.metadata?.uid);
     await Promise.all(orphans.map((p) => this.removeFinalizer({ ...PODS, ...(namespace ? { namespace } : {}) }, p)));
     if (!job) {
-      this.expectations.delete(key);
+      this.expectations.forget(key);
       return;
     }
     const podRef: ResourceRef = { ...PODS, ...(namespace ? { namespace } : {}) };
@@ -373,7 +361,7 @@ export class JobController extends QueueController {
       if (surplus.length > 0) active = await this.deleteThese(key, podRef, job, active, surplus);
     }
     if (active.length > want) return this.deletePods(key, podRef, job, active, active.length - want, true);
-    if (active.length >= want || !this.satisfied(key)) return active;
+    if (active.length >= want || !this.expectations.satisfied(key)) return active;
 
     const failures = s.failed;
     const since = this.lastFailure.get(key);
@@ -431,8 +419,7 @@ export class JobController extends QueueController {
   }
 
   private async createPods(key: string, podRef: ResourceRef, job: Job, indexes: (number | undefined)[], indexFailures?: Map<number, number>): Promise<void> {
-    const e: Expectation = { adds: indexes.length, deletes: new Set(), at: Date.now() };
-    this.expectations.set(key, e);
+    this.expectations.expect(key, indexes.length);
     // Slow start, as upstream: batches of 1, 2, 4, ... stopping at the first failure.
     let next = 0;
     for (let batch = 1; next < indexes.length; batch *= 2) {
@@ -442,7 +429,7 @@ export class JobController extends QueueController {
       for (const r of results) if (r.status === 'fulfilled') void this.ctx.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length > 0) {
-        e.adds -= failed.length + (indexes.length - next);
+        this.expectations.creationsFailed(key, failed.length + (indexes.length - next));
         const message = failed[0]?.reason instanceof Error ? failed[0].reason.message : String(failed[0]?.reason);
         void this.ctx.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${message}`);
         throw new Error(`creating pods of job ${key}: ${message}`, { cause: failed[0]?.reason });
@@ -457,18 +444,14 @@ export class JobController extends QueueController {
   }
 
   private async deleteThese(key: string, podRef: ResourceRef, job: Job, active: PodLike[], victims: PodLike[], notFailures = true): Promise<PodLike[]> {
-    const e = this.expectations.get(key) ?? { adds: 0, deletes: new Set<string>(), at: Date.now() };
-    this.expectations.set(key, e);
-    for (const p of victims) {
-      e.deletes.add(p.metadata?.uid ?? '');
-      if (notFailures) this.deletedByUs.add(p.metadata?.uid ?? '');
-    }
+    this.expectations.raise(key, 0, victims.map((p) => p.metadata?.uid ?? ''));
+    if (notFailures) for (const p of victims) this.deletedByUs.add(p.metadata?.uid ?? '');
     await Promise.all(victims.map(async (pod) => {
       try {
         await this.ctx.client.delete(podRef, pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } });
         void this.ctx.events.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
       } catch (err) {
-        e.deletes.delete(pod.metadata?.uid ?? '');
+        this.expectations.deletionObserved(key, pod.metadata?.uid ?? '');
         if (!isNotFound(err)) throw err;
       }
     }));

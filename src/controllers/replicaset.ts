@@ -11,19 +11,13 @@ import { labelSelectorFromObject } from '../apiserver/selectors/labels.js';
 import { objectKey, splitKey, type Informer } from '../client/informer.js';
 import { isNotFound, type ResourceRef } from '../client/types.js';
 import { orNull, QueueController, type ControllerContext } from './controller.js';
+import { Expectations } from './expectations.js';
 import { controllerOf, isPodActive, isPodAvailable, isPodReady, podRank, type PodLike } from './pods.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
 const REPLICASETS = { group: 'apps', version: 'v1', resource: 'replicasets' } as const;
 /** Upstream's burstReplicas: at most this many creations or deletions per sync. */
 const BURST = 500;
-const EXPECTATION_TTL_MS = 5 * 60 * 1000;
-
-interface Expectation {
-  adds: number;
-  deletes: Set<string>;
-  at: number;
-}
 
 interface ReplicaSetSpec {
   replicas?: number;
@@ -42,7 +36,7 @@ export class ReplicaSetController extends QueueController {
   readonly name = 'replicaset-controller';
   private sets!: Informer<ReplicaSet>;
   private pods!: Informer<PodLike>;
-  private readonly expectations = new Map<string, Expectation>();
+  private readonly expectations = new Expectations();
 
   protected register(ctx: ControllerContext): void {
     this.sets = ctx.informers.for<ReplicaSet>(REPLICASETS);
@@ -54,14 +48,13 @@ export class ReplicaSetController extends QueueController {
     this.sets.addHandlers({
       onAdd: (rs) => this.queue.add(objectKey(rs)),
       onUpdate: (rs) => this.queue.add(objectKey(rs)),
-      onDelete: (rs) => this.expectations.delete(objectKey(rs)),
+      onDelete: (rs) => this.expectations.forget(objectKey(rs)),
     });
     this.pods.addHandlers({
       onAdd: (pod) => {
         const rs = this.ownerKey(pod);
         if (rs) {
-          const e = this.expectations.get(rs);
-          if (e && e.adds > 0) e.adds--;
+          this.expectations.creationObserved(rs);
           this.queue.add(rs);
         } else this.enqueueMatching(pod);
       },
@@ -84,7 +77,7 @@ export class ReplicaSetController extends QueueController {
   }
 
   private observeDeletion(rsKey: string, pod: KubeObject): void {
-    this.expectations.get(rsKey)?.deletes.delete(objectKey(pod));
+    this.expectations.deletionObserved(rsKey, objectKey(pod));
   }
 
   private ownerKey(pod: KubeObject): string | undefined {
@@ -102,17 +95,10 @@ export class ReplicaSetController extends QueueController {
     }
   }
 
-  private satisfied(key: string): boolean {
-    const e = this.expectations.get(key);
-    if (!e) return true;
-    if (Date.now() - e.at > EXPECTATION_TTL_MS) return true;
-    return e.adds <= 0 && e.deletes.size === 0;
-  }
-
   protected async reconcile(key: string): Promise<void> {
     const rs = this.sets.get(key);
     if (!rs) {
-      this.expectations.delete(key);
+      this.expectations.forget(key);
       return;
     }
     const { namespace } = splitKey(key);
@@ -137,7 +123,7 @@ export class ReplicaSetController extends QueueController {
     }
     const active = owned.filter(isPodActive);
     let createError: string | undefined;
-    if (this.satisfied(key) && !rs.metadata?.deletionTimestamp) {
+    if (this.expectations.satisfied(key) && !rs.metadata?.deletionTimestamp) {
       const want = rs.spec?.replicas ?? 1;
       const diff = active.length - want;
       if (diff < 0) createError = await this.createPods(key, ref, rs, Math.min(-diff, BURST));
@@ -170,8 +156,7 @@ export class ReplicaSetController extends QueueController {
 
   /** Creates `count` pods in batches of 1, 2, 4, ...; returns the first error's message. */
   private async createPods(key: string, ref: ResourceRef, rs: ReplicaSet, count: number): Promise<string | undefined> {
-    const e: Expectation = { adds: count, deletes: new Set(), at: Date.now() };
-    this.expectations.set(key, e);
+    this.expectations.expect(key, count);
     const template = rs.spec?.template ?? {};
     const rsName = rs.metadata?.name ?? '';
     let remaining = count;
@@ -200,7 +185,7 @@ export class ReplicaSetController extends QueueController {
       }
       if (failed.length > 0) {
         // Pods that were never created will never be observed.
-        e.adds -= failed.length + remaining;
+        this.expectations.creationsFailed(key, failed.length + remaining);
         const message = failed[0]?.reason instanceof Error ? failed[0].reason.message : String(failed[0]?.reason);
         void this.ctx.events.event(rs, 'Warning', 'FailedCreate', `Error creating: ${message}`);
         return message;
@@ -211,15 +196,14 @@ export class ReplicaSetController extends QueueController {
 
   private async deletePods(key: string, ref: ResourceRef, rs: ReplicaSet, active: PodLike[], count: number): Promise<void> {
     const victims = [...active].sort(podRank).slice(0, count);
-    const e: Expectation = { adds: 0, deletes: new Set(victims.map(objectKey)), at: Date.now() };
-    this.expectations.set(key, e);
+    this.expectations.expect(key, 0, victims.map(objectKey));
     await Promise.all(
       victims.map(async (pod) => {
         try {
           await this.ctx.client.delete(ref, pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } });
           void this.ctx.events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);
         } catch (err) {
-          e.deletes.delete(objectKey(pod));
+          this.expectations.deletionObserved(key, objectKey(pod));
           if (!isNotFound(err)) throw err;
         }
       }),
