@@ -1,9 +1,10 @@
 /**
  * ResourceQuota controller: status.hard mirrors spec.hard and status.used is recomputed from the
  * objects of the namespace (pods that have not finished, Services, claims, configmaps, secrets,
- * count/<resource>.<group> of the groups below), whenever the quota or a counted object changes
- * and on a periodic resync (which also corrects charges admission took for creations that then
- * failed). Admission (src/apiserver/admission/resource-quota.ts) enforces the limits.
+ * count/<resource>.<group> of built-in groups and custom resources), whenever the quota or a
+ * watched object changes, and on a periodic resync: the only trigger for kinds not watched, and
+ * what corrects charges admission took for creations that then failed. Admission
+ * (src/apiserver/admission/resource-quota.ts) enforces the limits.
  */
 import type { KubeObject } from '../api/types.js';
 import { objectKey, splitKey, type Informer } from '../client/informer.js';
@@ -12,6 +13,7 @@ import { addUsage, canonicalQuantity, formatMilli, matchesScopes, targetsFor, us
 import { QueueController, type ControllerContext } from './controller.js';
 
 const QUOTAS = { group: '', version: 'v1', resource: 'resourcequotas' } as const;
+const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' } as const;
 /** Objects whose changes are watched (others are counted on the resync). */
 const WATCHED = ['pods', 'services', 'persistentvolumeclaims', 'configmaps', 'secrets', 'replicationcontrollers'] as const;
 /** The served version of the groups whose objects count/<resource>.<group> can count. */
@@ -94,7 +96,7 @@ export class ResourceQuotaController extends QueueController {
     const used: Record<string, string> = {};
     for (const name of hardNames) {
       hard[name] = canonicalQuantity(spec.hard?.[name], name);
-      if (!name.startsWith('count/') || this.countable(name)) used[name] = formatMilli(total.get(name) ?? 0n, name);
+      if (!name.startsWith('count/') || (await this.countable(name))) used[name] = formatMilli(total.get(name) ?? 0n, name);
     }
     const status = { hard, used };
     if (JSON.stringify(status) === JSON.stringify({ hard: sortKeys(quota.status?.hard), used: sortKeys(quota.status?.used) })) return;
@@ -110,14 +112,30 @@ export class ResourceQuotaController extends QueueController {
     }
   }
 
-  private countable(name: string): boolean {
+  /** Whether count/<resource>.<group> names something this server serves (a built-in group or a CRD). */
+  private async countable(name: string): Promise<boolean> {
     const rest = name.slice('count/'.length);
     const dot = rest.indexOf('.');
-    return GROUP_VERSIONS[dot < 0 ? '' : rest.slice(dot + 1)] !== undefined;
+    const target = { group: dot < 0 ? '' : rest.slice(dot + 1), resource: dot < 0 ? rest : rest.slice(0, dot) };
+    return (await this.versionOf(target)) !== undefined;
+  }
+
+  /** The served version: built-in groups from the table, custom resources from their CRD's storage version. */
+  private async versionOf(target: QuotaTarget): Promise<string | undefined> {
+    const builtIn = GROUP_VERSIONS[target.group];
+    if (builtIn) return builtIn;
+    try {
+      const crd = await this.ctx.client.get(CRDS, `${target.resource}.${target.group}`);
+      const versions = ((crd['spec'] as { versions?: { name: string; served?: boolean; storage?: boolean }[] } | undefined)?.versions ?? []).filter((v) => v.served !== false);
+      return (versions.find((v) => v.storage) ?? versions[0])?.name;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   private async objectsOf(target: QuotaTarget, namespace: string): Promise<KubeObject[] | undefined> {
-    const version = GROUP_VERSIONS[target.group];
+    const version = await this.versionOf(target);
     if (!version) return undefined;
     const ref: ResourceRef = { group: target.group, version, resource: target.resource, namespace };
     try {
