@@ -27,6 +27,8 @@ import { PodManager } from './pods/manager.js';
 import { PodSync } from './pods/sync.js';
 import { loadRegistries, writeHostsTree } from './registries/index.js';
 import { privatizeCopiedUpDirs } from './rootless-dirs.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { NetworkPolicyController } from '../netpol/index.js';
 import { KubeletApi } from './kubelet-api/index.js';
 
 const log = logger('agent');
@@ -181,6 +183,12 @@ export class Agent implements Runnable {
     holder.pods = pods;
     await pods.start(signal);
     tasks.push(pods.stopped(), nodes.run(signal));
+    if (!config.components.disableNetworkPolicy) {
+      // Per node, not leader-elected: each node enforces policy for its own pods.
+      const netpol = new ControllerManager(client, () => [new NetworkPolicyController({ nodeName: config.nodeName })], { leaseName: 'network-policy', leaderElection: false });
+      await netpol.start(signal);
+      tasks.push(netpol.stopped());
+    }
     if (!config.components.disableKubeProxy) {
       const proxy = new ServiceProxy({ client, nodeName: config.nodeName, ...(config.cluster.clusterCidrs[0] ? { clusterCidr: config.cluster.clusterCidrs[0] } : {}) });
       await proxy.start(signal);

@@ -278,6 +278,7 @@ function components(v: Values, role: Role): ComponentsConfig {
     disableScheduler: v.bool('disable-scheduler'),
     disableCloudController: v.bool('disable-cloud-controller'),
     disableHelmController: v.bool('disable-helm-controller'),
+    disableNetworkPolicy: v.bool('disable-network-policy'),
     disableKubeProxy: v.bool('disable-kube-proxy'),
   };
 }

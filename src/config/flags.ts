@@ -114,7 +114,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'disable-scheduler', kind: 'bool', roles: S, default: false, description: 'Disable Kubernetes default scheduler', supported: true, group: 'components' },
   { name: 'disable-cloud-controller', kind: 'bool', roles: S, default: false, description: 'Disable k3s default cloud controller manager', supported: true, group: 'components' },
   { name: 'disable-kube-proxy', kind: 'bool', roles: S, default: false, description: 'Disable running kube-proxy', supported: true, group: 'components' },
-  { name: 'disable-network-policy', kind: 'bool', roles: S, default: false, description: 'Disable k3s default network policy controller', supported: false, group: 'components' },
+  { name: 'disable-network-policy', kind: 'bool', roles: S, default: false, description: 'Disable k3s default network policy controller', supported: true, group: 'components' },
   { name: 'disable-helm-controller', kind: 'bool', roles: S, default: false, description: 'Disable Helm controller', supported: true, group: 'components' },
   { name: 'disable-agent', kind: 'bool', roles: S, default: false, description: 'Do not run a local agent and register a local kubelet', supported: true, group: 'components' },
   { name: 'disable-apiserver', kind: 'bool', roles: S, default: false, description: 'Disable running api server', supported: false, group: 'components' },

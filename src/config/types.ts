@@ -81,6 +81,8 @@ export interface ComponentsConfig {
   readonly disableScheduler: boolean;
   readonly disableCloudController: boolean;
   readonly disableHelmController: boolean;
+  /** --disable-network-policy: no NetworkPolicy enforcement on the nodes. */
+  readonly disableNetworkPolicy: boolean;
   /** --disable-kube-proxy: no service proxy on this node. */
   readonly disableKubeProxy: boolean;
 }
