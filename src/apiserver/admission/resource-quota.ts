@@ -42,7 +42,32 @@ function growth(now: Usage, before: Usage | undefined): Usage {
   return out;
 }
 
+/**
+ * One charge at a time per namespace (upstream batches them per namespace too): concurrent
+ * creations, e.g. a ReplicaSet's slow-start batch, would otherwise all race for the same quota's
+ * resourceVersion and run out of compare-and-swap retries.
+ */
+class KeyedLock {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    this.#tails.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
+}
+
 export function resourceQuotaAdmission(options: ResourceQuotaOptions): AdmissionPlugin {
+  const lock = new KeyedLock();
   return {
     name: 'ResourceQuota',
     async admit(attrs: AdmissionAttributes) {
@@ -72,7 +97,9 @@ export function resourceQuotaAdmission(options: ResourceQuotaOptions): Admission
         const charged = hardNames.filter((r) => delta.has(r));
         if (charged.length === 0) continue;
         try {
-          await options.registry().mutateStored(options.quotaInfo(), attrs.namespace, quotaName, (stored) => charge(stored as Quota, charged, delta, (why) => forbidden(gr, name, why)), attrs.dryRun);
+          await lock.run(attrs.namespace, () =>
+            options.registry().mutateStored(options.quotaInfo(), attrs.namespace, quotaName, (stored) => charge(stored as Quota, charged, delta, (why) => forbidden(gr, name, why)), attrs.dryRun),
+          );
         } catch (err) {
           // A quota deleted meanwhile no longer limits anything.
           if (err instanceof StatusError && err.code === 404) continue;

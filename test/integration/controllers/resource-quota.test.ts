@@ -117,4 +117,16 @@ describe('resource quota controller and admission', () => {
     assert.match(String(event['message']), /^Error creating: pods "web-[a-z0-9]{5}" is forbidden: exceeded quota: two-pods, requested: pods=1, used: pods=2, limited: pods=2$/);
     assert.equal((await client.list(PODS, { labelSelector: 'app=web' })).items.length, 2);
   });
+  test('a 60-replica ReplicaSet under a quota creates every pod without conflicts (charges are serialised per namespace)', async (t) => {
+    const client = await startControllers(t, () => [new ResourceQuotaController(), new ReplicaSetController()]);
+    await client.create(QUOTAS, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'many' }, spec: { hard: { pods: '100', 'count/pods': '100' } } });
+    await usedIs(client, 'many', { pods: '0' });
+    const t0 = Date.now();
+    await client.create(RS, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'wide' }, spec: { replicas: 60, selector: { matchLabels: { app: 'wide' } }, template: { metadata: { labels: { app: 'wide' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } });
+    await waitFor('60 pods', async () => (await client.list(PODS, { labelSelector: 'app=wide' })).items.length === 60, 30_000);
+    console.log(`60 pods under a quota in ${Date.now() - t0} ms`);
+    await usedIs(client, 'many', { pods: '60', 'count/pods': '60' });
+    const events = await client.list({ group: '', version: 'v1', resource: 'events', namespace: NS }, { fieldSelector: 'involvedObject.name=wide' });
+    assert.deepEqual(events.items.filter((e) => e['reason'] === 'FailedCreate').map((e) => e['message']), []);
+  });
 });
