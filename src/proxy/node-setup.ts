@@ -26,8 +26,9 @@ function read(path: string): string | undefined {
   }
 }
 
-/** Sets `path` to `value` unless it already is; returns whether it ends up so. */
-function ensure(path: string, value: string, problems: string[]): boolean {
+/** Sets the sysctl `name` (a path under procSys) to `value` unless it already is; returns whether it ends up so. */
+function ensure(procSys: string, name: string, value: string, problems: string[]): boolean {
+  const path = `${procSys}/${name}`;
   const current = read(path);
   if (current === value) return true;
   try {
@@ -35,15 +36,15 @@ function ensure(path: string, value: string, problems: string[]): boolean {
     return read(path) === value;
   } catch (err) {
     const why = current === undefined ? 'not present (for bridge settings: modprobe br_netfilter as root)' : (err as NodeJS.ErrnoException).code ?? String(err);
-    problems.push(`${path.replace('/proc/sys/', '').replaceAll('/', '.')}=${value}: ${why}`);
+    problems.push(`${name.replaceAll('/', '.')}=${value}: ${why}`);
     return false;
   }
 }
 
 export function prepareNodeNetwork(procSys = '/proc/sys'): NodeNetworkFacts {
   const problems: string[] = [];
-  ensure(`${procSys}/net/ipv4/ip_forward`, '1', problems);
-  const routeLocalnet = ensure(`${procSys}/net/ipv4/conf/all/route_localnet`, '1', problems);
-  const bridgeNfCallIptables = ensure(`${procSys}/net/bridge/bridge-nf-call-iptables`, '1', problems);
+  ensure(procSys, 'net/ipv4/ip_forward', '1', problems);
+  const routeLocalnet = ensure(procSys, 'net/ipv4/conf/all/route_localnet', '1', problems);
+  const bridgeNfCallIptables = ensure(procSys, 'net/bridge/bridge-nf-call-iptables', '1', problems);
   return { bridgeNfCallIptables, routeLocalnet, problems };
 }
