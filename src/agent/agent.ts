@@ -27,6 +27,7 @@ import { PodManager } from './pods/manager.js';
 import { PodSync } from './pods/sync.js';
 import { loadRegistries, writeHostsTree } from './registries/index.js';
 import { privatizeCopiedUpDirs } from './rootless-dirs.js';
+import { StaticPods } from './static-pods/index.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { NetworkPolicyController } from '../netpol/index.js';
 import { KubeletApi } from './kubelet-api/index.js';
@@ -179,10 +180,12 @@ export class Agent implements Runnable {
       },
       (key, ms) => holder.pods?.requeue(key, ms),
     );
-    const pods = new PodManager(client, cri, sync, config.nodeName);
+    const statics = new StaticPods(client, join(agentDir, 'pod-manifests'), config.nodeName, (key) => holder.pods?.requeue(key, 0));
+    const pods = new PodManager(client, cri, sync, config.nodeName, statics);
     holder.pods = pods;
+    statics.start(signal);
     await pods.start(signal);
-    tasks.push(pods.stopped(), nodes.run(signal));
+    tasks.push(pods.stopped(), statics.stopped(), nodes.run(signal));
     if (!config.components.disableNetworkPolicy) {
       // Per node, not leader-elected: each node enforces policy for its own pods.
       const netpol = new ControllerManager(client, () => [new NetworkPolicyController({ nodeName: config.nodeName })], { leaseName: 'network-policy', leaderElection: false });

@@ -11,6 +11,7 @@ import { sleep } from '../../supervisor/sleep.js';
 import { MANAGED_BY, podKeyOf } from './labels.js';
 import type { Pod } from './pod-types.js';
 import type { PodSync } from './sync.js';
+import { isMirrorPod, type StaticPods } from '../static-pods/index.js';
 
 const log = logger('kubelet');
 const RELIST_MS = 1000;
@@ -28,6 +29,8 @@ export class PodManager {
     private readonly cri: CriClient,
     private readonly sync: PodSync,
     nodeName: string,
+    /** Static pods: run from their manifests, ahead of what the API says under the same key. */
+    private readonly statics?: StaticPods,
   ) {
     this.informer = new Informer<Pod>(client, { group: '', version: 'v1', resource: 'pods' }, {
       fieldSelector: `spec.nodeName=${nodeName}`,
@@ -49,13 +52,22 @@ export class PodManager {
   async start(signal: AbortSignal): Promise<void> {
     await this.informer.start(signal);
     await this.informer.waitForSync();
-    const workers = this.queue.run(WORKERS, (key) => this.sync.sync(key, this.informer.get(key)), signal, (key, err) => log.warn({ pod: key, err: (err as Error).message }, 'syncing pod failed; will retry'));
+    const workers = this.queue.run(WORKERS, (key) => this.#syncKey(key), signal, (key, err) => log.warn({ pod: key, err: (err as Error).message }, 'syncing pod failed; will retry'));
     const relist = this.#relistLoop(signal);
     this.#stopped = Promise.all([workers, relist, this.informer.stopped()]).then(() => undefined);
   }
 
   stopped(): Promise<void> {
     return this.#stopped;
+  }
+
+  async #syncKey(key: string): Promise<void> {
+    const fromApi = this.informer.get(key);
+    if (!this.statics) return this.sync.sync(key, fromApi);
+    const staticPod = this.statics.get(key);
+    // The runtime first: a static pod runs whether or not the API can be reached.
+    await this.sync.sync(key, staticPod ?? (isMirrorPod(fromApi) ? undefined : fromApi));
+    await this.statics.reconcileMirror(key, fromApi);
   }
 
   /** One relist: queue pods whose runtime state changed, and pods (gone or not) that own sandboxes. */
@@ -73,7 +85,7 @@ export class PodManager {
     // Sandboxes of pods this node no longer has: their worker removes them.
     for (const s of sandboxes) {
       const key = podKeyOf(s.labels);
-      if (key && !this.informer.get(key)) this.queue.add(key);
+      if (key && !this.informer.get(key) && !this.statics?.get(key)) this.queue.add(key);
     }
     this.#states = next;
   }
@@ -89,6 +101,7 @@ export class PodManager {
       if (Date.now() - lastResync > RESYNC_MS) {
         lastResync = Date.now();
         for (const pod of this.informer.list()) this.queue.add(objectKey(pod));
+        for (const key of this.statics?.keys() ?? []) this.queue.add(key);
       }
       await sleep(RELIST_MS, signal);
     }

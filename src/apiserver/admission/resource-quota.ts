@@ -11,6 +11,7 @@ import type { KubeObject, ResourceInfo } from '../../api/types.js';
 import { formatMilli, matchesScopes, missingStatements, toMilli, usageOf, type QuotaSpec, type QuotaTarget, type Usage } from '../../quota/index.js';
 import { forbidden, groupResource, StatusError } from '../errors.js';
 import type { AdmissionAttributes, AdmissionPlugin } from '../registry/admission.js';
+import { KeyedLock } from '../registry/keyed-lock.js';
 import type { Registry } from '../registry/store.js';
 import type { WatchCache } from '../watch-cache.js';
 
@@ -42,31 +43,9 @@ function growth(now: Usage, before: Usage | undefined): Usage {
   return out;
 }
 
-/**
- * One charge at a time per namespace (upstream batches them per namespace too): concurrent
- * creations, e.g. a ReplicaSet's slow-start batch, would otherwise all race for the same quota's
- * resourceVersion and run out of compare-and-swap retries.
- */
-class KeyedLock {
-  readonly #tails = new Map<string, Promise<void>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = previous.then(() => mine);
-    this.#tails.set(key, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    }
-  }
-}
-
 export function resourceQuotaAdmission(options: ResourceQuotaOptions): AdmissionPlugin {
+  // One charge at a time per namespace (upstream batches them per namespace too): a ReplicaSet's
+  // slow-start batch would otherwise race for one quota's resourceVersion and run out of retries.
   const lock = new KeyedLock();
   return {
     name: 'ResourceQuota',

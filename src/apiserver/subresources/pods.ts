@@ -6,6 +6,7 @@
 import type { KubeObject, ResourceInfo } from '../../api/types.js';
 import { badRequest, conflict, forbidden, groupResource, StatusError, success } from '../errors.js';
 import type { Registry, WriteContext } from '../registry/store.js';
+import { KeyedLock } from '../registry/keyed-lock.js';
 import { metaTime } from '../registry/object-meta.js';
 import { labelSelectorFromObject } from '../selectors/labels.js';
 
@@ -39,6 +40,9 @@ export async function bindPod(registry: Registry, info: ResourceInfo, namespace:
   );
   return { ...success(groupResource(info), name), code: 201 } as unknown as KubeObject;
 }
+
+/** Evictions under one budget take their disruption one at a time (no compare-and-swap races). */
+const budgetLock = new KeyedLock();
 
 /** Most evictions the PDB may hold unconfirmed, as upstream (MaxDisruptedPodSize). */
 const MAX_DISRUPTED_PODS = 2000;
@@ -113,7 +117,8 @@ export async function evictPod(registry: Registry, info: ResourceInfo, pdbInfo: 
       const policy = pdb.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
       const unhealthyMayGo = !isReady(pod) && (policy === 'AlwaysAllow' || ((status.desiredHealthy ?? 0) > 0 && (status.currentHealthy ?? 0) >= (status.desiredHealthy ?? 0)));
       if (!unhealthyMayGo) {
-        await registry.mutateStored(pdbInfo, namespace, pdb.metadata?.name ?? '', (stored) => takeDisruption(stored as Pdb, name, new Date()), ctx.dryRun);
+        const pdbName = pdb.metadata?.name ?? '';
+        await budgetLock.run(`${namespace}/${pdbName}`, () => registry.mutateStored(pdbInfo, namespace, pdbName, (stored) => takeDisruption(stored as Pdb, name, new Date()), ctx.dryRun));
       }
     }
   }

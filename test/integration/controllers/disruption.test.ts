@@ -146,4 +146,20 @@ describe('disruption controller and the eviction subresource', () => {
     await evict(client, await client.get(PODS, 'pending'));
     await assert.rejects(client.get(PODS, 'pending'), (e: unknown) => e instanceof ApiError && e.code === 404);
   });
+  test('concurrent evictions never overrun the budget: exactly disruptionsAllowed succeed, the rest get 429', async (t) => {
+    const client = await startControllers(t, () => [new DisruptionController()]);
+    const pods: KubeObject[] = [];
+    for (let i = 0; i < 20; i++) {
+      const p = await client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `burst-${i}`, labels: { app: 'burst' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+      await setPodReady(client, p, true);
+      pods.push(p);
+    }
+    await client.create(PDBS, pdb('burst', 'burst', { minAvailable: 10 }));
+    await statusIs(client, 'burst', (s) => s.disruptionsAllowed === 10);
+    const results = await Promise.allSettled(pods.slice(0, 15).map((p) => evict(client, p)));
+    const codes = results.map((r) => (r.status === 'fulfilled' ? 201 : r.reason instanceof ApiError ? r.reason.code : String(r.reason)));
+    assert.equal(codes.filter((c) => c === 201).length, 10, JSON.stringify(codes));
+    assert.equal(codes.filter((c) => c === 429).length, 5, JSON.stringify(codes));
+    await statusIs(client, 'burst', (s) => s.currentHealthy === 10 && s.disruptionsAllowed === 0);
+  });
 });
