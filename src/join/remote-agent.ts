@@ -6,7 +6,7 @@
  * holds (cluster CIDR, cluster DNS, domain) come from it, as upstream agents take them.
  */
 import { join } from 'node:path';
-import { Agent, DEFAULT_DATA_DIR } from '../agent/index.js';
+import { Agent, DEFAULT_DATA_DIR, KUBELET_PORT } from '../agent/index.js';
 import { HttpsClient } from '../client/https-client.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
@@ -51,7 +51,13 @@ export class RemoteAgent implements Runnable {
     this.#clients = [https(joined.kubeletClient, `kubelet/${config.nodeName}`), https(joined.kubeProxyClient, `kube-proxy/${config.nodeName}`)];
     const client = new IdentityClient(this.#clients[0]!, this.#clients[1]!);
     const cluster = { ...config.cluster, ...joined.cluster };
-    this.#agent = new Agent({ ...config, cluster }, { client, controlPlane: false, ...(this.options.startedAt !== undefined ? { startedAt: this.options.startedAt } : {}) });
+    // The kubelet API serves with the certificate the server issued for this node and accepts
+    // only the client CA's certificates (the API server's), as upstream.
+    const kubeletApi = {
+      port: KUBELET_PORT,
+      tls: async () => ({ certPem: joined.kubeletServing.certPem, keyPem: joined.kubeletServing.keyPem, clientCaPem: joined.clientCaPem }),
+    };
+    this.#agent = new Agent({ ...config, cluster }, { client, controlPlane: false, kubeletApi, ...(this.options.startedAt !== undefined ? { startedAt: this.options.startedAt } : {}) });
     await this.#agent.start(signal);
   }
 

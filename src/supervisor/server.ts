@@ -6,15 +6,12 @@ import { tlsPaths } from '../config/paths.js';
 import { performance } from 'node:perf_hooks';
 import { logger } from '../log/index.js';
 import { PortForwarder, UNPRIVILEGED_PORT_START_ENV, type Forward } from '../rootless/index.js';
-import { Agent } from '../agent/index.js';
+import { Agent, KUBELET_PORT } from '../agent/index.js';
 import { clusterDnsFromConfig } from '../dns/index.js';
 import type { ApiClient } from '../client/index.js';
 import { ControlPlane } from './control-plane.js';
 import { Controllers } from './controllers.js';
 import { Supervisor } from './supervisor.js';
-
-/** Upstream's kubelet port; each node runs in its own network namespace, so one fixed port suits all. */
-export const KUBELET_PORT = 10250;
 
 export async function runServer(config: Config): Promise<number> {
   const startedAt = performance.now();

@@ -280,3 +280,10 @@ test('service proxy: ClusterIP, NodePort, readiness, affinity, traffic policy, h
     assert.doesNotMatch(after, /KUBE-/, after);
   });
 });
+
+test('--disable-kube-proxy: the node runs without any service rules', { skip, timeout: 300_000 }, async (t) => {
+  const cluster = await startNodeCluster(t, ['--disable-kube-proxy'], { label: 'noproxy' });
+  const rules = (await cluster.netns.run('iptables-save', [])).stdout;
+  assert.doesNotMatch(rules, /KUBE-/);
+  assert.doesNotMatch(cluster.server.output(), /service proxy starting/);
+});

@@ -1,2 +1,2 @@
-export { KubeletApi, type KubeletApiOptions } from './server.js';
+export { KubeletApi, KUBELET_PORT, type KubeletApiOptions } from './server.js';
 export { KubeletError } from './containers.js';

@@ -24,6 +24,9 @@ import { PORT_FORWARD_WS_PROTOCOL, spdyPassthrough, webSocketExec, webSocketPort
 
 const log = logger('kubelet-api');
 
+/** Upstream's kubelet port. Every node has its own address (a test node its own netns), so one port suits all. */
+export const KUBELET_PORT = 10250;
+
 export interface KubeletApiOptions {
   readonly cri: CriClient;
   readonly tls: { readonly certPem: string; readonly keyPem: string; readonly clientCaPem: string };

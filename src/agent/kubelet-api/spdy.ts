@@ -301,15 +301,15 @@ export class SpdyClientSession {
   async open(headers: Headers): Promise<SpdyStream> {
     const id = this.#nextId;
     this.#nextId += 2;
-    const session = this;
+    const send = (frame: Buffer): void => this.#send(frame);
     const stream: SpdyStream = {
       id,
       headers,
       write(data) {
-        for (let offset = 0; offset < data.length; offset += 32 * 1024) session.#send(dataFrame(id, 0, data.subarray(offset, offset + 32 * 1024)));
+        for (let offset = 0; offset < data.length; offset += 32 * 1024) send(dataFrame(id, 0, data.subarray(offset, offset + 32 * 1024)));
       },
       end() {
-        session.#send(dataFrame(id, FLAG_FIN, Buffer.alloc(0)));
+        send(dataFrame(id, FLAG_FIN, Buffer.alloc(0)));
       },
       onData: () => {},
       onEnd: () => {},
