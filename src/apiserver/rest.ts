@@ -7,7 +7,7 @@ import type { Catalogue } from '../api/catalogue.js';
 import type { KubeObject, ResourceInfo } from '../api/types.js';
 import type { DeleteOptions, PatchType } from '../client/types.js';
 import { converterFor, type VersionConverter } from './conversion.js';
-import { badRequest, groupResource, methodNotAllowed, pathNotFound, StatusError, success } from './errors.js';
+import { badRequest, groupResource, methodNotAllowed, notFound, pathNotFound, StatusError, success } from './errors.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, defaultFieldManager, NO_PATCH_META, PatchError, type JsonObject } from './patch/index.js';
 import { CachedObject } from './watch-cache.js';
 import type { ListQuery, ListResult } from './registry/list.js';
@@ -15,7 +15,7 @@ import type { DeleteResult, Registry, WriteContext } from './registry/store.js';
 import { parseFieldSelector } from './selectors/fields.js';
 import { parseLabelSelector, SelectorError } from './selectors/labels.js';
 import { subresourceHandler, type SubresourceHandlers } from './subresources/index.js';
-import type { Authenticate, Authorize, Extensions, UserInfo } from './types.js';
+import type { Authenticate, Authorize, Extensions, UserInfo, VirtualResource } from './types.js';
 
 export interface RestContext {
   readonly user: UserInfo;
@@ -133,7 +133,17 @@ export class Rest {
     if (!info.storageResource) throw methodNotAllowed();
   }
 
+  #virtual(info: ResourceInfo): VirtualResource | undefined {
+    return info.storageResource ? undefined : this.#deps.extensions.virtualResources?.[`${info.group}/${info.resource}`];
+  }
+
   async get(info: ResourceInfo, namespace: string, name: string, subresource: string, ctx: RestContext): Promise<KubeObject> {
+    const virtual = this.#virtual(info);
+    if (virtual && subresource === '') {
+      const found = (await virtual.list(namespace)).find((o) => o.metadata?.name === name);
+      if (!found) throw notFound(groupResource(info), name);
+      return found;
+    }
     if (subresource === '' || subresource === 'status') {
       this.#stored(info);
       const conv = this.converter(info);
@@ -144,6 +154,13 @@ export class Rest {
   }
 
   async list(info: ResourceInfo, namespace: string, ctx: RestContext): Promise<ListResult> {
+    const virtual = this.#virtual(info);
+    if (virtual) {
+      const selector = parseLabelSelector(ctx.query.get('labelSelector'));
+      const items = (await virtual.list(namespace)).filter((o) => selector.matches(o.metadata?.labels as Record<string, string> | undefined));
+      const revision = this.#deps.registry.cache.revision;
+      return { items: items.map((o) => new CachedObject(`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, o, revision)), resourceVersion: String(revision) };
+    }
     this.#stored(info);
     const conv = this.converter(info);
     if (conv) {

@@ -103,6 +103,16 @@ export interface Extensions {
   }) => Promise<{ token: string; expirationTimestamp: string }>;
   /** The rules a user has in a namespace (kubectl auth can-i --list). */
   readonly subjectRules?: (user: UserInfo, namespace: string) => Promise<SubjectRules>;
+  /**
+   * Read-only resources computed on request instead of stored (metrics.k8s.io), by
+   * "group/resource". Errors thrown are answered as they are (StatusError) or as 500.
+   */
+  readonly virtualResources?: Readonly<Record<string, VirtualResource>>;
+}
+
+export interface VirtualResource {
+  /** The objects of a namespace ('' = all namespaces, or a cluster-scoped kind). */
+  list(namespace: string): Promise<KubeObject[]>;
 }
 
 /** The identity loopback clients run as: the API server itself, in system:masters. */

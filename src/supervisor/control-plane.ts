@@ -22,6 +22,8 @@ import {
   type RbacLookup,
 } from '../auth/index.js';
 import { supervisorEndpoints } from '../join/index.js';
+import { metricsApi } from '../metrics/index.js';
+import type { NodeStatsCollector } from '../agent/stats/collector.js';
 import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
 import { openBackend, parseEndpoint } from '../datastore/index.js';
@@ -62,6 +64,8 @@ export class ControlPlane implements Runnable {
   constructor(
     private readonly config: Config,
     private readonly startedAt: number,
+    /** The usage collectors of this process's node (metrics.k8s.io); none with --disable-agent. */
+    private readonly collectors: () => readonly NodeStatsCollector[] = () => [],
   ) {}
 
   get apiserver(): ApiServer | undefined {
@@ -130,6 +134,16 @@ export class ControlPlane implements Runnable {
     const extensions: Extensions = {
       ...standardExtensions(catalogue),
       subjectRules: (user, namespace) => authorizer.rulesFor(user, namespace),
+      virtualResources: metricsApi({
+        collectors: this.collectors,
+        labelsOf: async (kind, namespace, name) => {
+          const apiserver = holder.apiserver;
+          const info = apiserver?.catalogue.lookup('', 'v1', kind === 'node' ? 'nodes' : 'pods');
+          if (!apiserver || !info) return undefined;
+          const found = (await apiserver.registry.find(info, namespace, name))?.object;
+          return found ? ((found.metadata?.labels as Record<string, string> | undefined) ?? {}) : undefined;
+        },
+      }),
       issueServiceAccountToken: async (claims) => {
         const issued = authn.serviceAccountTokens.issue({
           namespace: claims.namespace,

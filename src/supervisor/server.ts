@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { logger } from '../log/index.js';
 import { PortForwarder, UNPRIVILEGED_PORT_START_ENV, type Forward } from '../rootless/index.js';
 import { Agent, KUBELET_PORT } from '../agent/index.js';
+import { NodeStatsCollector } from '../agent/stats/collector.js';
 import { clusterDnsFromConfig } from '../dns/index.js';
 import type { ApiClient } from '../client/index.js';
 import { ControlPlane } from './control-plane.js';
@@ -19,13 +20,19 @@ export async function runServer(config: Config): Promise<number> {
   logger('server').info({ dataDir: config.dataDir, configFiles: config.configFiles, rootless: config.rootless }, 'starting k3s server');
   const ports = config.rootless ? rootlessPorts(config) : undefined;
   if (ports) supervisor.add(ports.forwarder);
-  const controlPlane = new ControlPlane(config, startedAt);
+  // The server's own node is measured in-process for metrics.k8s.io (kubectl top).
+  const holder: { agent?: Agent } = {};
+  const collector = new NodeStatsCollector(config.nodeName, { criSocket: () => holder.agent?.criSocket, rootless: config.rootless });
+  const controlPlane = new ControlPlane(config, startedAt, () => (holder.agent ? [collector] : []));
   supervisor.add(controlPlane);
   supervisor.add(new Controllers({ client: () => loopbackOf(controlPlane), serverCaFile: tlsPaths(config).serverCa, ...(ports ? { rootlessPorts: ports } : {}), ...(config.components.disabled.has('servicelb') ? {} : { serviceLB: { rootless: config.rootless } }) }));
   // The server's own node (upstream: "pods can run on the server"), on the loopback client.
   // Cluster DNS answers on the node's address, so only where this process runs a node.
   if (!config.components.disableAgent && !config.components.disabled.has('coredns')) supervisor.add(clusterDnsFromConfig(config, () => loopbackOf(controlPlane)));
-  if (!config.components.disableAgent) supervisor.add(new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt, kubeletApi: { port: KUBELET_PORT, tls: (names) => controlPlane.kubeletTls(names) } }));
+  if (!config.components.disableAgent) {
+    holder.agent = new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt, kubeletApi: { port: KUBELET_PORT, tls: (names) => controlPlane.kubeletTls(names) } });
+    supervisor.add(holder.agent);
+  }
   return supervisor.run();
 }
 

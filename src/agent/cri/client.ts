@@ -10,6 +10,7 @@ import type {
   AuthConfig,
   Container,
   ContainerConfig,
+  ContainerStats,
   ContainerState,
   ContainerStatus,
   ExecSyncResult,
@@ -138,6 +139,11 @@ export class CriClient {
 
   async removeContainer(containerId: string): Promise<void> {
     await this.#call(this.#runtime, 'RemoveContainer', { containerId });
+  }
+
+  /** Usage of this runtime's containers (cumulative CPU ns, working set bytes); zero values where it has no cgroups. */
+  async listContainerStats(labelSelector: Labels = {}): Promise<ContainerStats[]> {
+    return (await this.#call<{ stats: ContainerStats[] }>(this.#runtime, 'ListContainerStats', { filter: { labelSelector } }, 30_000)).stats;
   }
 
   async listContainers(filter: { podSandboxId?: string; labelSelector?: Labels; state?: ContainerState } = {}): Promise<Container[]> {

@@ -173,3 +173,10 @@ export interface AuthConfig {
   auth?: string;
   serverAddress?: string;
 }
+
+/** ListContainerStats: what `kubectl top` is computed from. Absent values mean the runtime has no figure. */
+export interface ContainerStats {
+  readonly attributes: { readonly id: string; readonly metadata: ContainerMetadata | null; readonly labels: Record<string, string> };
+  readonly cpu: { readonly timestamp: number; readonly usageCoreNanoSeconds: { readonly value: number } | null } | null;
+  readonly memory: { readonly timestamp: number; readonly workingSetBytes: { readonly value: number } | null } | null;
+}

@@ -34,6 +34,7 @@ const DEFINITION_PREFIX: Readonly<Record<string, string>> = {
   'node.k8s.io': 'io.k8s.api.node',
   'apiextensions.k8s.io': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions',
   'apiregistration.k8s.io': 'io.k8s.kube-aggregator.pkg.apis.apiregistration',
+  'metrics.k8s.io': 'io.k8s.metrics.pkg.apis.metrics',
 };
 
 /** The OpenAPI definition name of a kind, as upstream names it. */

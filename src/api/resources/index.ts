@@ -17,6 +17,7 @@ import {
   policyResources,
   schedulingResources,
 } from './platform.js';
+import { metricsResources } from './metrics.js';
 import { rbacResources } from './rbac.js';
 import { storageResources } from './storage.js';
 
@@ -45,5 +46,6 @@ export function builtinResources(): ResourceInfo[] {
     ...nodeResources(),
     ...discoveryResources(),
     ...flowcontrolResources(),
+    ...metricsResources(),
   ];
 }

@@ -18,6 +18,7 @@ import { DISCOVERY_V1 } from './defs/discovery-v1.js';
 import { EVENTS_V1 } from './defs/events-v1.js';
 import { FLOWCONTROL_V1 } from './defs/flowcontrol-v1.js';
 import { META_V1 } from './defs/meta-v1.js';
+import { METRICS_V1BETA1 } from './defs/metrics-v1beta1.js';
 import { NETWORKING_V1 } from './defs/networking-v1.js';
 import { NODE_V1 } from './defs/node-v1.js';
 import { POLICY_V1 } from './defs/policy-v1.js';
@@ -51,6 +52,7 @@ const ALL: readonly (readonly TypeDef[])[] = [
   FLOWCONTROL_V1,
   APIEXTENSIONS_V1,
   APIREGISTRATION_V1,
+  METRICS_V1BETA1,
 ];
 
 let types: Map<string, TypeDef> | undefined;
