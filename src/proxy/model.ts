@@ -28,6 +28,7 @@ export type Service = KubeObject & {
     externalTrafficPolicy?: string;
     internalTrafficPolicy?: string;
     loadBalancerClass?: string;
+    loadBalancerSourceRanges?: string[];
   };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 };
@@ -61,6 +62,10 @@ export interface ServicePort {
   readonly nodePort: number | undefined;
   /** LoadBalancer status IPs and spec.externalIPs: DNATed like upstream does. */
   readonly externalAddresses: readonly string[];
+  /** The LoadBalancer ingress IPs among externalAddresses: the ones loadBalancerSourceRanges guards. */
+  readonly ingressAddresses: readonly string[];
+  /** spec.loadBalancerSourceRanges (IPv4 CIDRs); empty means any source. */
+  readonly sourceRanges: readonly string[];
   /** ClientIP affinity timeout in seconds, undefined without affinity. */
   readonly affinitySeconds: number | undefined;
   readonly externalPolicyLocal: boolean;
@@ -102,6 +107,7 @@ export function servicePorts(services: readonly Service[], slices: readonly Endp
     const svcSlices = byService.get(`${ns}/${name}`) ?? [];
     const ingress = type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(isIPv4) : [];
     const externalAddresses = [...new Set([...ingress, ...(spec.externalIPs ?? []).filter(isIPv4)])].sort();
+    const sourceRanges = type === 'LoadBalancer' ? (spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter((r) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(r)).sort() : [];
     const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : undefined;
     for (const p of spec.ports ?? []) {
       const protocol = (p.protocol ?? 'TCP').toUpperCase();
@@ -113,6 +119,8 @@ export function servicePorts(services: readonly Service[], slices: readonly Endp
         clusterIPs,
         nodePort: (type === 'NodePort' || type === 'LoadBalancer') && p.nodePort ? p.nodePort : undefined,
         externalAddresses,
+        ingressAddresses: [...new Set(ingress)].sort(),
+        sourceRanges,
         affinitySeconds: affinity,
         externalPolicyLocal: spec.externalTrafficPolicy === 'Local' && (type === 'NodePort' || type === 'LoadBalancer'),
         internalPolicyLocal: spec.internalTrafficPolicy === 'Local',

@@ -25,7 +25,7 @@ export const TOP_CHAINS = {
 } as const;
 
 /** Per-Service chain prefixes: what the proxy owns besides TOP_CHAINS (and may delete when stale). */
-export const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|SEP)-[A-Z2-7]{16}$/;
+export const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP)-[A-Z2-7]{16}$/;
 
 export type TableName = 'nat' | 'filter';
 
@@ -84,9 +84,9 @@ export function chainSuffix(text: string): string {
   return out;
 }
 
-export function serviceChains(sp: Pick<ServicePort, 'id' | 'protocol'>): { svc: string; svl: string; ext: string } {
+export function serviceChains(sp: Pick<ServicePort, 'id' | 'protocol'>): { svc: string; svl: string; ext: string; fw: string } {
   const suffix = chainSuffix(`${sp.id}${sp.protocol.toLowerCase()}`);
-  return { svc: `KUBE-SVC-${suffix}`, svl: `KUBE-SVL-${suffix}`, ext: `KUBE-EXT-${suffix}` };
+  return { svc: `KUBE-SVC-${suffix}`, svl: `KUBE-SVL-${suffix}`, ext: `KUBE-EXT-${suffix}`, fw: `KUBE-FW-${suffix}` };
 }
 
 export function endpointChain(sp: Pick<ServicePort, 'id' | 'protocol'>, ep: Pick<Endpoint, 'ip' | 'port'>): string {
@@ -123,7 +123,7 @@ export function buildRules(ports: readonly ServicePort[], options: RuleOptions =
   for (const sp of ports) {
     const proto = sp.protocol.toLowerCase();
     const match = (dport: number): string => `-p ${proto} -m ${proto} --dport ${dport}`;
-    const { svc, svl, ext } = serviceChains(sp);
+    const { svc, svl, ext, fw } = serviceChains(sp);
     const all = sp.endpoints;
     const local = all.filter((e) => e.local);
     const hasExternal = sp.nodePort !== undefined || sp.externalAddresses.length > 0;
@@ -162,7 +162,18 @@ export function buildRules(ports: readonly ServicePort[], options: RuleOptions =
     }
 
     if (hasExternal) {
-      for (const ip of sp.externalAddresses) add(nat, 'KUBE-SERVICES', `-d ${ip}/32 ${match(sp.port)} -m comment --comment "${sp.id} external IP" -j ${ext}`);
+      const guarded = sp.sourceRanges.length > 0;
+      for (const ip of sp.externalAddresses) {
+        const target = guarded && sp.ingressAddresses.includes(ip) ? fw : ext;
+        add(nat, 'KUBE-SERVICES', `-d ${ip}/32 ${match(sp.port)} -m comment --comment "${sp.id} ${target === fw ? 'loadbalancer' : 'external'} IP" -j ${target}`);
+      }
+      if (guarded && sp.ingressAddresses.length > 0) {
+        // loadBalancerSourceRanges: only the listed sources, and the node itself (rootlesskit's
+        // forwards arrive from 127.0.0.1, the client's address is lost before they get here).
+        for (const range of sp.sourceRanges) add(nat, fw, `-s ${range} -m comment --comment "${sp.id} loadbalancer IP" -j ${ext}`);
+        add(nat, fw, `-m addrtype --src-type LOCAL -m comment --comment "${sp.id} loadbalancer IP" -j ${ext}`);
+        add(nat, fw, `-m comment --comment "${sp.id}: source not in loadBalancerSourceRanges" -j KUBE-MARK-DROP`);
+      }
       if (sp.nodePort !== undefined) add(nat, 'KUBE-NODEPORTS', `${match(sp.nodePort)} -m comment --comment "${sp.id}" -j ${ext}`);
       if (!sp.externalPolicyLocal) {
         // Masqueraded so replies come back through this node (and 127.0.0.1 sources can leave it).

@@ -249,6 +249,27 @@ test('service proxy: ClusterIP, NodePort, readiness, affinity, traffic policy, h
     assert.match(answer, /^pong echo-/);
   });
 
+  await t.test('a LoadBalancer ingress IP answers, and loadBalancerSourceRanges keeps other sources out', async () => {
+    const patched = await cluster.kubectl(['patch', 'svc', 'web', '-p', JSON.stringify({ spec: { type: 'LoadBalancer', loadBalancerSourceRanges: ['192.0.2.0/24'] } })]);
+    assert.equal(patched.code, 0, patched.stderr);
+    // ServiceLB publishes the node's address; if it is not running in this build, write the same status.
+    const published = await waitFor('ingress IP', async () => (await jsonpath(cluster, ['get', 'svc', 'web'], '{.status.loadBalancer.ingress[*].ip}')) || undefined, 15_000, 500).catch(() => '');
+    if (!published.includes(nodeIP)) {
+      const status = await cluster.kubectl(['patch', 'svc', 'web', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: nodeIP }] } } })]);
+      assert.equal(status.code, 0, status.stderr);
+    }
+    await waitFor('firewall chain', async () => (await cluster.netns.run('iptables-save', ['-t', 'nat'])).stdout.includes('loadBalancerSourceRanges'), 20_000, 300);
+    assert.equal(await hostConnect(nodeIP, 80), 'timeout', 'a source outside the ranges is dropped');
+    const fromNode = await cluster.netns.run('curl', ['-sS', '-m', '5', `http://${nodeIP}:80/`]);
+    assert.equal(fromNode.stdout.trim(), 'hello', `the node itself is let in: ${fromNode.stderr}`);
+    await cluster.kubectl(['patch', 'svc', 'web', '-p', JSON.stringify({ spec: { loadBalancerSourceRanges: [`${hostIP}/32`] } })]);
+    const fromHost = await waitFor('the host let in', async () => {
+      const r = await run('curl', ['-sS', '-m', '3', `http://${nodeIP}:80/`]);
+      return r.stdout.trim() === 'hello' ? r : undefined;
+    }, 20_000, 300);
+    assert.equal(fromHost.stdout.trim(), 'hello');
+  });
+
   await t.test('scaled to zero, the Service refuses connections at once instead of hanging', async () => {
     const scaled = await cluster.kubectl(['scale', 'deployment', 'web', '--replicas=0']);
     assert.equal(scaled.code, 0, scaled.stderr);

@@ -180,3 +180,23 @@ test('restore input leaves chains that are not ours alone, and the clean-up remo
   const cleanup = cleanupInput({ nat: ['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-AAAAAAAAAAAAAAAA', 'CNI-X', 'KUBE-KUBELET-CANARY'], filter: ['KUBE-FORWARD', 'INPUT'] });
   assert.equal(cleanup, '*filter\n:KUBE-FORWARD - [0:0]\n-X KUBE-FORWARD\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n-X KUBE-SERVICES\n-X KUBE-SVC-AAAAAAAAAAAAAAAA\nCOMMIT\n');
 });
+
+test('loadBalancerSourceRanges: ingress IPs go through a firewall chain that admits the ranges and the node, and drops the rest', () => {
+  const lb = svc(
+    'web',
+    { type: 'LoadBalancer', clusterIP: '10.43.0.20', externalIPs: ['192.0.2.9'], loadBalancerSourceRanges: ['198.51.100.0/24', 'not-a-cidr'], ports: [{ name: 'http', port: 80, nodePort: 30080 }] },
+    { loadBalancer: { ingress: [{ ip: '10.0.0.5' }] } },
+  );
+  const t = rulesOf([lb], [slice('web', [{ ip: '10.42.0.5' }])]);
+  const { ext, fw } = serviceChains({ id: 'default/web:http', protocol: 'TCP' });
+  const services = t.nat.get('KUBE-SERVICES')!;
+  assert.ok(services.some((r) => r.includes('-d 10.0.0.5/32') && r.endsWith(`-j ${fw}`)), 'the ingress IP is guarded');
+  assert.ok(services.some((r) => r.includes('-d 192.0.2.9/32') && r.endsWith(`-j ${ext}`)), 'external IPs are not (as upstream)');
+  assert.deepEqual(t.nat.get(fw)!.map((r) => r.replace(/ -m comment --comment "[^"]*"/, '')), [
+    `-A ${fw} -s 198.51.100.0/24 -j ${ext}`,
+    `-A ${fw} -m addrtype --src-type LOCAL -j ${ext}`,
+    `-A ${fw} -j KUBE-MARK-DROP`,
+  ]);
+  const open = rulesOf([svc('web', { ...lb.spec!, loadBalancerSourceRanges: [] }, lb.status)], [slice('web', [{ ip: '10.42.0.5' }])]);
+  assert.equal(open.nat.get(fw), undefined);
+});
