@@ -77,7 +77,7 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
     assert.match(previous.stdout, /run-start\nrun-end\n/);
   });
 
-  await t.test('exec: output, exit codes, stdin to its end, a tty', async () => {
+  await t.test('exec: output, exit codes, stdin to its end, a tty', async (t) => {
     const out = await kubectl(['exec', 'talker', '--', 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
     assert.equal(out.code, 3);
     assert.equal(out.stdout, 'to-out\n');
@@ -97,6 +97,16 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
       timeoutMs: 30_000,
     });
     assert.match(tty.stdout, /\/dev\/pts\/\d+/);
+
+    // Round trip of a trivial exec (kubectl start, API server, kubelet, containerd, runc exec).
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      assert.equal((await kubectl(['exec', 'talker', '--', 'true'])).code, 0);
+      times.push(Date.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    t.diagnostic(`kubectl exec -- true: median ${times[2]} ms, min ${times[0]} ms (5 runs)`);
 
     const missing = await kubectl(['exec', 'nope', '--', 'true']);
     assert.notEqual(missing.code, 0);
@@ -129,7 +139,7 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
     assert.equal(readFileSync(back, 'utf8'), 'copied in\n'.repeat(1000));
   });
 
-  await t.test('port-forward to busybox httpd, over WebSocket and over SPDY', async () => {
+  await t.test('port-forward to busybox httpd, over WebSocket and over SPDY', async (t) => {
     await runningPod(cluster, podYaml('web', 'mkdir -p /www && echo hello-from-pod > /www/index.html && httpd -f -p 8080 -h /www'), 'web');
     for (const [port, env] of [
       [18080, {}],
@@ -142,6 +152,14 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
       for (let i = 0; i < 3; i++) {
         const got = await cluster.netns.run('curl', ['-s', '-m', '10', `http://127.0.0.1:${port}/`]);
         assert.equal(got.stdout, 'hello-from-pod\n', `request ${i + 1} (${JSON.stringify(env)}): ${got.stderr} ${forward.output()}`);
+      }
+      if (port === 18080) {
+        // Throughput through kubectl -> API server -> kubelet -> containerd -> pod.
+        assert.equal((await kubectl(['exec', 'web', '--', 'dd', 'if=/dev/zero', 'of=/www/big', 'bs=1048576', 'count=32'])).code, 0);
+        const big = await cluster.netns.run('curl', ['-s', '-o', '/dev/null', '-m', '60', '-w', '%{size_download} %{time_total}', `http://127.0.0.1:${port}/big`]);
+        const [size, seconds] = big.stdout.split(' ').map(Number);
+        assert.equal(size, 32 * 1048576, big.stderr);
+        t.diagnostic(`port-forward (WebSocket): 32 MiB in ${seconds!.toFixed(2)} s = ${(32 / seconds!).toFixed(1)} MiB/s`);
       }
       forward.child.kill('SIGTERM');
       await forward.exited;
