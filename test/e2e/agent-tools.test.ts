@@ -2,7 +2,8 @@
  * A root node in its own network namespace, driven by kubectl and the k3s CLI: a pod's hostPort
  * answers at the node's IP from outside (CNI portmap); `k3s ctr` reaches the node's containerd in
  * the k8s.io namespace (an image tagged and imported there runs with imagePullPolicy Never);
- * `k3s crictl` ps/pods/images/logs/inspect/inspectp/rmi show what crictl shows.
+ * `k3s crictl` ps/pods/images/logs/inspect/inspectp/rmi show what crictl shows; a postStart
+ * hook's effect and a failing gRPC readiness probe as kubectl shows them.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -48,6 +49,28 @@ test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip:
     return res?.status === 200 ? res.text() : undefined;
   }, 30_000);
   assert.equal(body, 'hello-hostport\n');
+
+  // Lifecycle hooks and a gRPC probe as kubectl sees them: postStart ran in the container, the
+  // readiness probe on a port nothing serves keeps the pod unready with the gRPC reason.
+  await kubectl(['apply', '-f', '-'], podYaml('hooks', cluster.node, 'sleep 3600', [
+    '    lifecycle:',
+    '      postStart:',
+    '        exec:',
+    '          command: ["sh", "-c", "echo started-by-hook > /tmp/poststart"]',
+    '    readinessProbe:',
+    '      grpc:',
+    '        port: 9090',
+    '      periodSeconds: 1',
+    '',
+  ].join('\n')));
+  await waitFor('hooks Running', async () => (await cluster.kubectl(['get', 'pod', 'hooks', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running', 60_000);
+  assert.equal((await cluster.kubectl(['exec', 'hooks', '--', 'cat', '/tmp/poststart'])).stdout, 'started-by-hook\n');
+  const unhealthy = await waitFor('Unhealthy event for the grpc probe', async () => {
+    const out = (await cluster.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=hooks,reason=Unhealthy', '-o', 'jsonpath={.items[0].message}'])).stdout;
+    return out || undefined;
+  }, 30_000);
+  assert.match(unhealthy, /^Readiness probe failed: failed to connect service "10\.42\.0\.\d+:9090" within 1s/);
+  assert.equal((await cluster.kubectl(['get', 'pod', 'hooks', '-o', 'jsonpath={.status.containerStatuses[0].ready}'])).stdout, 'false');
 
   // k3s ctr: the k8s.io namespace of this node's containerd by default.
   const dd = ['--data-dir', cluster.dataDir];
