@@ -99,6 +99,23 @@ async function fakeKubelets(t: { after(fn: () => unknown): void }, cluster: Clus
   return record;
 }
 
+/** SIGKILLs the server and starts it again on the same data dir; resolves once its controllers lead. */
+async function killAndRestart(t: { after(fn: () => unknown): void }, cluster: Cluster, server: Tracked): Promise<Tracked> {
+  server.child.kill('SIGKILL');
+  await server.exited;
+  const restarted = spawnTracked(t, process.execPath, [K3S_BIN, 'server', '--disable-agent', '-d', join(cluster.dir, 'data'), '--https-listen-port', String(cluster.port), '--write-kubeconfig', cluster.kubeconfig], {
+    env: { ...process.env, K3S_LOG_FORMAT: 'json' },
+  });
+  await waitFor('restarted server', () => {
+    if (restarted.child.exitCode !== null) throw new Error(`k3s server exited with ${restarted.child.exitCode}:\n${restarted.output()}`);
+    return restarted.output().includes('"k3s is up"');
+  }, 60_000, 50);
+  // The killed server still holds the controller lease until it expires; wait for the new one
+  // to lead so the next kill lands in the middle of real work.
+  await waitFor('controllers leading again', () => /"component":"kube-controller-manager"[^\n]*"msg":"leading: starting controllers"/.test(restarted.output()), 60_000, 100);
+  return restarted;
+}
+
 test('SIGKILL and restart of the server mid-rollout: the rollout completes with no duplicate, lost or reused pods', { timeout: 480_000 }, async (t) => {
   const cluster = await startCluster(t);
   const record = await fakeKubelets(t, cluster);
@@ -126,19 +143,7 @@ test('SIGKILL and restart of the server mid-rollout: the rollout completes with 
     const seen = { ...record.images };
     kills.push(`${delay} ms (${JSON.stringify(seen)})`);
     if ((seen['busybox:1.36'] ?? 0) > 0) killedMidRollout++;
-    server.child.kill('SIGKILL');
-    await server.exited;
-    server = spawnTracked(t, process.execPath, [K3S_BIN, 'server', '--disable-agent', '-d', join(cluster.dir, 'data'), '--https-listen-port', String(cluster.port), '--write-kubeconfig', cluster.kubeconfig], {
-      env: { ...process.env, K3S_LOG_FORMAT: 'json' },
-    });
-    const restarted = server;
-    await waitFor('restarted server', () => {
-      if (restarted.child.exitCode !== null) throw new Error(`k3s server exited with ${restarted.child.exitCode}:\n${restarted.output()}`);
-      return restarted.output().includes('"k3s is up"');
-    }, 60_000, 50);
-    // The killed server still holds the controller lease until it expires; wait for the new one
-    // to lead so the next kill lands in the middle of real work.
-    await waitFor('controllers leading again', () => /"component":"kube-controller-manager"[^\n]*"msg":"leading: starting controllers"/.test(restarted.output()), 60_000, 100);
+    server = await killAndRestart(t, cluster, server);
   }
   console.log(`killed after ${kills.join(', ')} of each leadership`);
   assert.ok(killedMidRollout > 0, `at least one kill landed while old pods were still running: ${kills.join(', ')}`);
@@ -171,6 +176,38 @@ test('SIGKILL and restart of the server mid-rollout: the rollout completes with 
   assert.deepEqual(reused, [], 'no pod name was used twice');
   assert.ok(record.maxAlive <= REPLICAS + MAX_SURGE, `at most ${REPLICAS + MAX_SURGE} pods at once, saw ${record.maxAlive}`);
   console.log(`pods ever: ${record.uids.size}, most alive at once: ${record.maxAlive}`);
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.output().slice(-2000));
+});
+
+test('SIGKILL and restart while a Deployment scales up: exactly the wanted pods, never more', { timeout: 360_000 }, async (t) => {
+  const cluster = await startCluster(t);
+  const record = await fakeKubelets(t, cluster);
+  const ok = async (args: string[], timeoutMs = 120_000): Promise<string> => {
+    const r = await cluster.kubectl(args, { timeoutMs });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const WANT = 24;
+  await ok(['create', 'deployment', 'burst', '--image=busybox:1.36', '--replicas=2']);
+  assert.match(await ok(['rollout', 'status', 'deployment/burst', '--timeout=120s']), /successfully rolled out/);
+  await ok(['scale', 'deployment/burst', `--replicas=${WANT}`]);
+  let server: Tracked = cluster.server;
+  const seenAtKill: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 600)));
+    seenAtKill.push(Object.values(record.images).reduce((a, b) => a + b, 0));
+    server = await killAndRestart(t, cluster, server);
+  }
+  console.log(`pods alive at the kills: ${seenAtKill.join(', ')} of ${WANT}`);
+  assert.match(await ok(['rollout', 'status', 'deployment/burst', '--timeout=180s'], 200_000), /successfully rolled out/);
+  const pods = JSON.parse(await ok(['get', 'pods', '-l', 'app=burst', '-o', 'json'])) as { items: Pod[] };
+  assert.equal(pods.items.length, WANT);
+  assert.equal((await ok(['get', 'rs', '-l', 'app=burst', '-o', 'name'])).trim().split('\n').length, 1, 'one ReplicaSet');
+  const reused = [...record.uids].filter(([, uids]) => uids.size > 1).map(([name]) => name);
+  assert.deepEqual(reused, [], 'no pod name was used twice');
+  assert.ok(record.maxAlive <= WANT, `never more than ${WANT} pods, saw ${record.maxAlive}`);
+  assert.equal(record.uids.size, WANT, 'no pod was created and then deleted as an extra');
   server.child.kill('SIGTERM');
   assert.equal(await server.exited, 0, server.output().slice(-2000));
 });
