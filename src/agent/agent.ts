@@ -20,7 +20,7 @@ import { Containerd, containerdPaths, hasCapSysResource } from './containerd/ind
 import { CriClient } from './cri/index.js';
 import { ensureBuiltinImages, PAUSE_IMAGE } from './images/builtin.js';
 import { ImageImporter } from './images/importer.js';
-import { defaultNodeIP, machineInfo } from './node/machine.js';
+import { defaultNodeIP, interfaceIPv4, machineInfo } from './node/machine.js';
 import { NodeManager } from './node/node-manager.js';
 import { parseLabel, parseTaint } from './node/node-object.js';
 import { PodManager } from './pods/manager.js';
@@ -124,7 +124,7 @@ export class Agent implements Runnable {
     if (!external) await new ImageImporter(imagesDir, socket).start(signal);
 
     const machine = machineInfo(config.dataDir);
-    const nodeIP = config.agent.nodeIPs[0] ?? defaultNodeIP();
+    const nodeIP = config.agent.nodeIPs[0] ?? (config.agent.flannelIface ? interfaceIPv4(config.agent.flannelIface) : defaultNodeIP());
     let kubeletPort = this.options.kubeletApi?.port ?? 10250;
     if (this.options.kubeletApi) {
       const tls = await this.options.kubeletApi.tls([config.nodeName, osHostname(), nodeIP, ...config.agent.nodeIPs, '127.0.0.1', 'localhost']);
@@ -150,12 +150,16 @@ export class Agent implements Runnable {
       config.cluster.clusterCidrs[0] ?? '10.42.0.0/16',
     );
     const podCidr = await nodes.register();
-    writeConflist(paths.cniConfDir, {
-      podCidr,
-      bridge: this.options.bridge ?? 'cni0',
-      mtu: config.rootless ? config.rootlessSettings.mtu : 1500,
-      ipamDataDir: join(paths.state, '..', 'cni', 'networks'),
-    });
+    // --flannel-backend=none: the user installs a CNI plugin (the node is Ready once its config appears).
+    if (config.agent.flannelBackend === 'none') log.info({ cniConfDir: paths.cniConfDir }, 'flannel backend none: no CNI config written, waiting for one to be installed');
+    else {
+      writeConflist(paths.cniConfDir, {
+        podCidr,
+        bridge: this.options.bridge ?? 'cni0',
+        mtu: config.rootless ? config.rootlessSettings.mtu : 1500,
+        ipamDataDir: join(paths.state, '..', 'cni', 'networks'),
+      });
+    }
     await cri.updatePodCidr(podCidr).catch((err: unknown) => log.debug({ err }, 'UpdateRuntimeConfig failed (harmless)'));
 
     const events = new EventRecorder(client, { component: 'kubelet', host: config.nodeName }, (err) => log.debug({ err }, 'recording an event failed'));

@@ -245,7 +245,18 @@ function agent(v: Values, role: Role): AgentConfig {
     privateRegistry: v.string('private-registry'),
     resolvConf: v.string('resolv-conf'),
     serverUrl: serverUrl(v, role),
+    flannelBackend: role === 'server' ? flannelBackend(v) : 'vxlan',
+    flannelIface: v.string('flannel-iface'),
   };
+}
+
+function flannelBackend(v: Values): AgentConfig['flannelBackend'] {
+  const backend = v.string('flannel-backend') ?? 'vxlan';
+  if (backend === 'vxlan' || backend === 'host-gw' || backend === 'none') return backend;
+  if (backend === 'wireguard-native') {
+    return v.fail('flannel-backend', 'wireguard-native encrypts a multi-node overlay, and multi-node overlay networks are not available in this k3s yet: use vxlan (the default) or host-gw, which on one node both mean the cni0 bridge, or none to install your own CNI');
+  }
+  return v.fail('flannel-backend', `unknown backend "${backend}" (valid: vxlan, host-gw, none; wireguard-native is not available yet)`);
 }
 
 function serverUrl(v: Values, role: Role): string | undefined {

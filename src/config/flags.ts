@@ -76,7 +76,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'service-node-port-range', kind: 'string', roles: S, default: '30000-32767', description: 'Port range to reserve for services with NodePort visibility', supported: true, group: 'cluster' },
   { name: 'cluster-dns', kind: 'list', roles: S, default: [], commaSeparated: true, description: 'IPv4 Cluster IP for coredns service. Should be in your service-cidr range (default: 10.43.0.10)', supported: true, group: 'cluster' },
   { name: 'cluster-domain', kind: 'string', roles: S, default: 'cluster.local', description: 'Cluster Domain', supported: true, group: 'cluster' },
-  { name: 'flannel-backend', kind: 'string', roles: S, default: 'vxlan', description: "Backend (valid values: 'none', 'vxlan', 'host-gw', 'wireguard-native')", supported: false, group: 'cluster' },
+  { name: 'flannel-backend', kind: 'string', roles: S, default: 'vxlan', description: "Backend (valid values: 'none', 'vxlan', 'host-gw', 'wireguard-native')", supported: true, group: 'cluster' },
   { name: 'flannel-ipv6-masq', kind: 'bool', roles: S, default: false, description: 'Enable IPv6 masquerading for pod', supported: false, group: 'cluster' },
   { name: 'flannel-external-ip', kind: 'bool', roles: S, default: false, description: 'Use node external IP addresses for Flannel traffic', supported: false, group: 'cluster' },
   { name: 'egress-selector-mode', kind: 'string', roles: S, default: 'agent', description: 'One of agent, cluster, pod, disabled', supported: false, group: 'cluster' },
@@ -153,7 +153,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'node-ip', short: 'i', kind: 'list', roles: SA, default: [], commaSeparated: true, description: 'IPv4/IPv6 addresses to advertise for node', supported: true, group: 'agent/networking' },
   { name: 'node-external-ip', kind: 'list', roles: SA, default: [], commaSeparated: true, description: 'IPv4/IPv6 external IP addresses to advertise for node', supported: false, group: 'agent/networking' },
   { name: 'resolv-conf', kind: 'string', roles: SA, env: 'K3S_RESOLV_CONF', description: 'Kubelet resolv.conf file', supported: true, group: 'agent/networking' },
-  { name: 'flannel-iface', kind: 'string', roles: SA, description: 'Override default flannel interface', supported: false, group: 'agent/networking' },
+  { name: 'flannel-iface', kind: 'string', roles: SA, description: 'Override default flannel interface', supported: true, group: 'agent/networking' },
   { name: 'flannel-conf', kind: 'string', roles: SA, description: 'Override default flannel config file', supported: false, group: 'agent/networking' },
   { name: 'kube-proxy-arg', kind: 'list', roles: SA, default: [], description: 'Customized flag for kube-proxy process', supported: false, group: 'agent/networking' },
 ];

@@ -44,6 +44,13 @@ export interface AgentConfig {
   readonly resolvConf: string | undefined;
   /** --server / K3S_URL: the server an agent joins (https://HOST:6443); undefined on servers. */
   readonly serverUrl: string | undefined;
+  /**
+   * --flannel-backend: one node's pods share the cni0 bridge whatever the backend, so vxlan and
+   * host-gw both mean that; none writes no CNI config (bring your own). Agents: vxlan.
+   */
+  readonly flannelBackend: 'vxlan' | 'host-gw' | 'none';
+  /** --flannel-iface: the interface whose IPv4 address is the node IP when --node-ip is not given. */
+  readonly flannelIface: string | undefined;
 }
 
 export interface ListenerConfig {

@@ -195,7 +195,7 @@ test('flags that are not supported yet are rejected wherever they are set, namin
   const home = tempDir(t);
   assert.throws(() => build({ home, cli: { 'cluster-init': true } }), /--cluster-init \(set by command-line flag --cluster-init\) is not supported yet by this k3s/);
   assert.throws(() => build({ home, env: { K3S_URL: 'https://10.0.0.1:6443' } }), /--server \(environment variable K3S_URL\): joining a server to an existing cluster is not supported yet/);
-  assert.throws(() => build({ home, files: { [USER_CONFIG]: 'flannel-backend: none\n' } }), new RegExp(`--flannel-backend \\(set by config file ${join(home, USER_CONFIG)} key "flannel-backend"\\) is not supported yet`));
+  assert.throws(() => build({ home, files: { [USER_CONFIG]: 'egress-selector-mode: pod\n' } }), new RegExp(`--egress-selector-mode \\(set by config file ${join(home, USER_CONFIG)} key "egress-selector-mode"\\) is not supported yet`));
 });
 
 test('an agent takes the server to join from --server or K3S_URL, as an https origin', (t) => {
