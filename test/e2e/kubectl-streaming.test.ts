@@ -127,6 +127,15 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
     assert.match(attached.stdout, /tick/);
   });
 
+  await t.test('kubectl run -i attaches to a new pod: its output, and stdin to its end', async () => {
+    const once = await kubectl(['run', 'once', '-i', '--rm', '--restart=Never', `--image=${BUSYBOX}`, '--', 'sh', '-c', 'echo from-run'], { timeoutMs: 120_000 });
+    assert.equal(once.code, 0, once.stderr);
+    assert.match(once.stdout, /from-run/);
+    const piped = await kubectl(['run', 'piped', '-i', '--rm', '--restart=Never', `--image=${BUSYBOX}`, '--', 'sh', '-c', 'wc -l'], { input: 'a\nb\nc\n', timeoutMs: 120_000 });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.match(piped.stdout, /^3$/m);
+  });
+
   await t.test('cp both ways', async () => {
     const local = join(cluster.dir, 'payload.txt');
     writeFileSync(local, 'copied in\n'.repeat(1000));

@@ -1,7 +1,8 @@
 /**
  * Subresources other than status: scale, pods/binding, pods/eviction, serviceaccounts/token,
- * and the review resources. Anything else (the kubelet's streaming subresources until they are
- * proxied) is refused with a clear Status.
+ * and the review resources. The kubelet's streaming subresources (log, exec, attach,
+ * portforward) are proxied to the node before this point (apiserver/proxy); reaching here
+ * means no kubelet client is configured, and they are refused with a clear Status.
  */
 import type { Catalogue } from '../../api/catalogue.js';
 import type { KubeObject, ResourceInfo } from '../../api/types.js';
