@@ -46,7 +46,8 @@ export class PortForwarder implements Runnable {
   constructor(
     stateDir: string,
     initial: readonly Forward[],
-    private readonly unprivilegedPortStart: number,
+    /** The host's net.ipv4.ip_unprivileged_port_start: lower ports move to 10000+port. */
+    readonly unprivilegedPortStart: number,
   ) {
     this.#client = new RootlessKitClient(join(stateDir, 'api.sock'));
     this.#desired = [...initial];

@@ -83,7 +83,11 @@ export class ServicePortsController implements Controller {
       const failed = failures.filter((f) => mine.includes(f.forward));
       const failedForwards = new Set(failed.map((f) => f.forward));
       const where = mine.filter((f) => !failedForwards.has(f)).map((f) => `${this.forwarder.hostPort(f)}/${f.proto}->${f.port}`);
-      const message = failed.length > 0 ? failed.map((f) => f.error.message).join('; ') : `reachable from the host on 127.0.0.1 (host port -> port): ${where.join(', ')}`;
+      const moved = mine.filter((f) => !failedForwards.has(f) && this.forwarder.hostPort(f) !== f.port);
+      const why = moved.length > 0
+        ? `; ${moved.map((f) => `port ${f.port} is forwarded from ${this.forwarder.hostPort(f)}`).join(', ')} because ports below the host's net.ipv4.ip_unprivileged_port_start (${this.forwarder.unprivilegedPortStart}) cannot be bound by a user (10000+port, as upstream k3s; lower that sysctl on the host to keep the port)`
+        : '';
+      const message = failed.length > 0 ? failed.map((f) => f.error.message).join('; ') : `reachable from the host on 127.0.0.1 (host port -> port): ${where.join(', ')}${why}`;
       const key = objectKey(svc);
       if (this.announced.get(key) === message) continue;
       this.announced.set(key, message);

@@ -1,6 +1,7 @@
 /**
  * Rootless: NodePort and LoadBalancer Services are forwarded from the host through rootlesskit as
- * they come and go (ports below 1024 at 10000+port), and each Service gets an event saying where.
+ * they come and go (ports below 1024 at 10000+port), and each Service gets an event saying where
+ * (and, for a moved port, why).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ test('NodePort and LoadBalancer Services are forwarded from the host and unforwa
     return r.stdout.includes('RootlessPortForward') ? r.stdout : undefined;
   }, 20_000);
   assert.match(events, /RootlessPortForward: reachable from the host on 127\.0\.0\.1 \(host port -> port\): 10080\/tcp->80/);
+  // Why port 80 moved, and where to: a user cannot bind ports below the host's unprivileged start.
+  assert.match(events, /port 80 is forwarded from 10080 because ports below the host's net\.ipv4\.ip_unprivileged_port_start \(1024\) cannot be bound by a user/);
 
   const del = await kubectl('delete', 'service', 'web', 'front');
   assert.equal(del.code, 0, del.stderr);
