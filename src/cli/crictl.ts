@@ -1,6 +1,7 @@
 /**
  * `k3s crictl`: the everyday subset of crictl written over our CRI client (no crictl binary
- * on Debian 12): ps, pods, images, logs, inspect, inspectp and rmi, against this node's
+ * on Debian 12): ps, pods, images, logs, inspect, inspectp, rmi, exec (without a terminal),
+ * stop, rm, stopp, rmp, version and info, against this node's
  * containerd (or -r/--runtime-endpoint, CONTAINER_RUNTIME_ENDPOINT). Tables follow crictl's
  * layout (columns of at least 20 characters, 13-character IDs, "2 minutes ago", sizes in
  * decimal units) so scripts and habits that read crictl output keep working.
@@ -8,7 +9,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
-import { CriClient } from '../agent/cri/index.js';
+import type { CriClient } from '../agent/cri/index.js';
 import type { Container, ContainerStatus, PodSandbox } from '../agent/cri/types.js';
 import { ConfigError } from '../config/index.js';
 import { noRuntimeMessage, runtimeTarget } from './runtime-target.js';
@@ -139,18 +140,20 @@ interface CrictlGlobals {
   readonly dataDir?: string;
 }
 
-function client(globals: CrictlGlobals): CriClient {
+async function client(globals: CrictlGlobals): Promise<CriClient> {
   let endpoint = globals.runtimeEndpoint ?? process.env['CONTAINER_RUNTIME_ENDPOINT'];
   if (!endpoint) {
     const target = runtimeTarget(globals.dataDir ? ['--data-dir', globals.dataDir] : [], process.getuid?.() ?? 0, homedir());
     if (!existsSync(target.socket)) throw new ConfigError(noRuntimeMessage('crictl', target).replace(/^k3s crictl: /, ''));
     endpoint = target.socket;
   }
+  // Loaded on demand: gRPC and the CRI protos would slow every k3s command (the rootless launcher too).
+  const { CriClient } = await import('../agent/cri/index.js');
   return new CriClient(endpoint.replace(/^unix:\/\//, ''), { timeoutMs: 30_000 });
 }
 
 async function withClient(command: Command, fn: (cri: CriClient) => Promise<void>): Promise<void> {
-  const cri = client(command.optsWithGlobals<CrictlGlobals>());
+  const cri = await client(command.optsWithGlobals<CrictlGlobals>());
   try {
     await fn(cri);
   } catch (err) {
@@ -164,9 +167,10 @@ async function withClient(command: Command, fn: (cri: CriClient) => Promise<void
 export function registerCrictl(program: Command): void {
   const crictl = program
     .command('crictl')
-    .description("A subset of crictl (ps, pods, images, logs, inspect, inspectp, rmi) against this node's containerd")
+    .description("A subset of crictl (ps, pods, images, logs, inspect, inspectp, rmi, exec, stop, rm, stopp, rmp, version, info) against this node's containerd")
     .option('-r, --runtime-endpoint <endpoint>', 'CRI endpoint (default: this install\'s containerd socket; env CONTAINER_RUNTIME_ENDPOINT)')
-    .option('-d, --data-dir <dir>', 'data dir of the k3s whose containerd to use');
+    .option('-d, --data-dir <dir>', 'data dir of the k3s whose containerd to use')
+    .enablePositionalOptions();
 
   crictl
     .command('ps')
@@ -280,6 +284,81 @@ export function registerCrictl(program: Command): void {
         for (const id of ids) process.stdout.write(`${JSON.stringify({ status: protoJson(await cri.podSandboxStatus(id)) }, null, 2)}\n`);
       }),
     );
+
+  crictl
+    .command('version')
+    .description('Show the runtime version')
+    .action(async (_opts: unknown, command: Command) =>
+      withClient(command, async (cri) => {
+        const v = await cri.version();
+        process.stdout.write(`Version:  ${v.version}\nRuntimeName:  ${v.runtimeName}\nRuntimeVersion:  ${v.runtimeVersion}\nRuntimeApiVersion:  ${v.runtimeApiVersion}\n`);
+      }),
+    );
+
+  crictl
+    .command('info')
+    .description("Show the runtime's conditions as JSON")
+    .action(async (_opts: unknown, command: Command) =>
+      withClient(command, async (cri) => {
+        process.stdout.write(`${JSON.stringify({ status: { conditions: await cri.status() } }, null, 2)}\n`);
+      }),
+    );
+
+  crictl
+    .command('exec')
+    .description('Run a command in a running container and wait for it (-i/-t need kubectl exec)')
+    .option('-s, --sync', 'run synchronously (the only mode here)')
+    .option('--timeout <seconds>', 'stop the command after this many seconds (0: no limit)', '0')
+    .option('-i, --interactive', 'not supported here: use kubectl exec -i')
+    .option('-t, --tty', 'not supported here: use kubectl exec -t')
+    .passThroughOptions()
+    .argument('<container-id>')
+    .argument('<command...>')
+    .action(async (id: string, cmd: string[], opts: { timeout: string; interactive?: boolean; tty?: boolean }, command: Command) => {
+      if (opts.interactive || opts.tty) throw new ConfigError('k3s crictl exec runs commands without a terminal or stdin; for -i/-t use: k3s kubectl exec -it POD -- COMMAND');
+      const timeout = Number(opts.timeout);
+      if (!Number.isInteger(timeout) || timeout < 0) throw new ConfigError(`--timeout must be a whole number of seconds, not "${opts.timeout}"`);
+      await withClient(command, async (cri) => {
+        // ExecSync with timeout 0 waits as long as the command runs; our client's deadline needs a bound.
+        const result = await cri.execSync(id, cmd, timeout || 24 * 3600);
+        process.stdout.write(result.stdout);
+        process.stderr.write(result.stderr);
+        process.exitCode = result.exitCode;
+      });
+    });
+
+  for (const [name, what] of [['stop', 'Stop running containers'], ['rm', 'Remove containers']] as const) {
+    crictl
+      .command(name)
+      .description(what)
+      .option('-t, --timeout <seconds>', 'seconds to wait before killing the container (stop)', '0')
+      .argument('<container-id...>')
+      .action(async (ids: string[], opts: { timeout: string }, command: Command) =>
+        withClient(command, async (cri) => {
+          for (const id of ids) {
+            if (name === 'stop') await cri.stopContainer(id, Number(opts.timeout) || 0);
+            else await cri.removeContainer(id);
+            process.stdout.write(`${id}\n`);
+          }
+        }),
+      );
+  }
+
+  for (const [name, what] of [['stopp', 'Stop pod sandboxes'], ['rmp', 'Remove pod sandboxes']] as const) {
+    crictl
+      .command(name)
+      .description(what)
+      .argument('<pod-id...>')
+      .action(async (ids: string[], _opts: unknown, command: Command) =>
+        withClient(command, async (cri) => {
+          for (const id of ids) {
+            if (name === 'stopp') await cri.stopPodSandbox(id);
+            else await cri.removePodSandbox(id);
+            process.stdout.write(`${name === 'stopp' ? 'Stopped' : 'Removed'} sandbox ${id}\n`);
+          }
+        }),
+      );
+  }
 
   crictl
     .command('rmi')

@@ -7,7 +7,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerdPaths } from '../agent/containerd/index.js';
+// config.js, not the folder's index: the index loads the containerd supervisor and the CRI
+// client, which every k3s command (the rootless launcher too) would then pay for at start.
+import { containerdPaths } from '../agent/containerd/config.js';
 import { userDefaults } from '../config/index.js';
 
 export const DEFAULT_ROOT_DATA_DIR = '/var/lib/rancher/k3s';

@@ -101,6 +101,12 @@ test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip:
   assert.match(images, /^IMAGE {36}TAG {17}IMAGE ID {12}SIZE$|^IMAGE +TAG +IMAGE ID +SIZE$/m);
   assert.match(images, /^docker\.io\/library\/busybox +1\.35\.0 +[0-9a-f]{13} +[\d.]+[kM]B$/m);
   assert.match(await must(['crictl', ...dd, 'logs', containerId]), /^serving\n$/);
+  assert.equal(await must(['crictl', ...dd, 'exec', containerId, 'cat', '/www/index.html']), 'hello-hostport\n');
+  const exited = await k3s(['crictl', ...dd, 'exec', containerId, 'sh', '-c', 'echo oops >&2; exit 3']);
+  assert.deepEqual([exited.code, exited.stderr], [3, 'oops\n']);
+  assert.match(await must(['crictl', ...dd, 'version']), /^Version: {2}0\.1\.0\nRuntimeName: {2}containerd\nRuntimeVersion: {2}1\.6\.\S+\nRuntimeApiVersion: {2}v1\n$/);
+  const info = JSON.parse(await must(['crictl', ...dd, 'info'])) as { status: { conditions: { type: string; status: boolean }[] } };
+  assert.deepEqual(info.status.conditions.map((c) => [c.type, c.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
   const inspect = JSON.parse(await must(['crictl', ...dd, 'inspect', containerId])) as { status: { state: string; metadata: { name: string }; createdAt: string; labels: Record<string, string> } };
   assert.equal(inspect.status.state, 'CONTAINER_RUNNING');
   assert.equal(inspect.status.labels['io.kubernetes.pod.name'], 'web');
