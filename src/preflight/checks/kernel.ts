@@ -32,9 +32,9 @@ export const brNetfilterCheck: Check = (probe) => {
     configSymbol: 'CONFIG_BRIDGE_NETFILTER',
     activeWhen: (p) => (p.stat('/proc/sys/net/bridge')?.isDirectory ? 'active (/proc/sys/net/bridge exists)' : undefined),
   });
-  // Not fatal: pods still run, but traffic between pods on the same bridge bypasses Service NAT.
+  // Not fatal: pods still run, but traffic between pods on the same bridge bypasses Service NAT and NetworkPolicy.
   if (found.state === 'active') return r.pass(found.source);
-  const why = 'without it, pod-to-Service traffic between pods on the same bridge skips iptables';
+  const why = 'without it, traffic between pods on the same bridge skips iptables: Service NAT replies and NetworkPolicy do not apply to it';
   if (found.state === 'loadable') return r.warn(`${found.source}; ${why}`, persist('br_netfilter'));
   return r.warn(`${found.source}; ${why}`, 'use a kernel built with CONFIG_BRIDGE_NETFILTER');
 };
