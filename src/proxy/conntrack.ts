@@ -7,7 +7,13 @@
  */
 import { findProgram, runProgram } from './iptables.js';
 
-export class Conntrack {
+/** What the proxy needs from conntrack (the Conntrack class; a fake in unit tests). */
+export interface ConntrackCleaner {
+  readonly available: boolean;
+  clear(target: { ip?: string; port: number; endpointIP?: string }): Promise<void>;
+}
+
+export class Conntrack implements ConntrackCleaner {
   readonly #path: string | undefined = findProgram('conntrack');
 
   get available(): boolean {

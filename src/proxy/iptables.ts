@@ -41,7 +41,16 @@ export class IptablesError extends Error {
   override readonly name = 'IptablesError';
 }
 
-export class Iptables {
+/** What the proxy needs from iptables (the Iptables class; a fake in unit tests). */
+export interface IptablesRunner {
+  version(): Promise<string>;
+  restore(input: string): Promise<void>;
+  chains(table: TableName): Promise<string[]>;
+  ensureJump(jump: Jump): Promise<void>;
+  removeJump(jump: Jump): Promise<void>;
+}
+
+export class Iptables implements IptablesRunner {
   readonly #iptables: string;
   readonly #restore: string;
   readonly #save: string;

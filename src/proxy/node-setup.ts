@@ -41,7 +41,7 @@ function ensure(procSys: string, name: string, value: string, problems: string[]
   }
 }
 
-export function prepareNodeNetwork(procSys = '/proc/sys'): NodeNetworkFacts {
+export function prepareNodeNetwork(procSys: string | undefined = '/proc/sys'): NodeNetworkFacts {
   const problems: string[] = [];
   ensure(procSys, 'net/ipv4/ip_forward', '1', problems);
   const routeLocalnet = ensure(procSys, 'net/ipv4/conf/all/route_localnet', '1', problems);

@@ -12,8 +12,8 @@ import { Informer } from '../client/index.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
 import { sleep } from '../supervisor/sleep.js';
-import { Conntrack } from './conntrack.js';
-import { Iptables } from './iptables.js';
+import { Conntrack, type ConntrackCleaner } from './conntrack.js';
+import { Iptables, type IptablesRunner } from './iptables.js';
 import { servicePorts, type EndpointSlice, type Service, type ServicePort } from './model.js';
 import { prepareNodeNetwork, type NodeNetworkFacts } from './node-setup.js';
 import { appliedFrom, buildRules, cleanupInput, JUMPS, restoreInput, SERVICE_CHAIN, TOP_CHAINS, type Applied } from './rules.js';
@@ -32,6 +32,10 @@ export interface ServiceProxyOptions {
   readonly minSyncIntervalMs?: number;
   /** Full rewrite of every chain this often (upstream's --iptables-sync-period, 30 s). */
   readonly fullSyncIntervalMs?: number;
+  /** Test seams: the iptables runner, the conntrack tool, the /proc/sys root. */
+  readonly iptables?: IptablesRunner;
+  readonly conntrack?: ConntrackCleaner;
+  readonly procSys?: string;
 }
 
 export class ServiceProxy implements Runnable {
@@ -53,9 +57,9 @@ export class ServiceProxy implements Runnable {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const iptables = Iptables.find();
-    const conntrack = new Conntrack();
-    const facts = prepareNodeNetwork();
+    const iptables = this.options.iptables ?? Iptables.find();
+    const conntrack = this.options.conntrack ?? new Conntrack();
+    const facts = prepareNodeNetwork(this.options.procSys);
     this.#facts = facts;
     const services = new Informer<Service>(this.options.client, SERVICES, { onError: (err) => log.debug({ err }, 'service watch failed; retrying') });
     const slices = new Informer<EndpointSlice>(this.options.client, SLICES, { onError: (err) => log.debug({ err }, 'endpointslice watch failed; retrying') });
@@ -144,7 +148,7 @@ export class ServiceProxy implements Runnable {
   }
 
   /** Our chains as they exist now, content unknown, so stale ones (e.g. from a crash) are removed. */
-  async #existing(iptables: Iptables): Promise<Applied> {
+  async #existing(iptables: IptablesRunner): Promise<Applied> {
     const applied: Applied = { nat: new Map(), filter: new Map() };
     for (const table of ['nat', 'filter'] as const) {
       for (const chain of await iptables.chains(table)) {
@@ -159,7 +163,7 @@ export class ServiceProxy implements Runnable {
    * flow: entries pointing at a removed endpoint are deleted, and when a Service gets its first
    * endpoint the entries that recorded the earlier rejection go too (upstream does the same).
    */
-  async #clearStaleUdp(ports: readonly ServicePort[], conntrack: Conntrack): Promise<void> {
+  async #clearStaleUdp(ports: readonly ServicePort[], conntrack: ConntrackCleaner): Promise<void> {
     const now = new Map<string, { target: { ip?: string; port: number }; ips: Set<string> }>();
     for (const sp of ports) {
       if (sp.protocol !== 'UDP') continue;
@@ -181,7 +185,7 @@ export class ServiceProxy implements Runnable {
     this.#udpEndpoints = now;
   }
 
-  async #cleanup(iptables: Iptables): Promise<void> {
+  async #cleanup(iptables: IptablesRunner): Promise<void> {
     try {
       for (const jump of JUMPS) await iptables.removeJump(jump);
       const existing = { nat: await iptables.chains('nat'), filter: await iptables.chains('filter') };
