@@ -175,7 +175,7 @@ test('ingresses, network policies, leases, priority classes, bindings, quotas, P
   const rb = { metadata: meta('rb'), roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', name: 'alice' }, { kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', namespace: 'ns', name: 'sa' }, { kind: 'User', name: 'bob' }] };
   assert.deepEqual(row('rbac.authorization.k8s.io', 'rolebindings', rb), ['rb', 'ClusterRole/view', '3h', 'alice, bob', 'devs', 'ns/sa']);
   const quota = { metadata: meta('q'), status: { hard: { pods: '10', 'limits.cpu': '2', 'requests.memory': '1Gi' }, used: { pods: '1', 'requests.memory': '0' } } };
-  assert.deepEqual(row('', 'resourcequotas', quota), ['q', 'pods: 1/10, requests.memory: 0/1Gi', 'limits.cpu: 0/2', '3h']);
+  assert.deepEqual(row('', 'resourcequotas', quota), ['q', '3h', 'pods: 1/10, requests.memory: 0/1Gi', 'limits.cpu: 0/2']);
   assert.deepEqual(row('policy', 'poddisruptionbudgets', { metadata: meta('pdb'), spec: { minAvailable: '50%' }, status: { disruptionsAllowed: 1 } }), ['pdb', '50%', 'N/A', 1, '3h']);
 });
 
