@@ -34,7 +34,7 @@ describe('k3s rootless killall', () => {
     };
     // Another rootlesskit of the same user that is not k3s: killall must leave it running.
     const otherState = join(user.home, 'other-rootlesskit');
-    const other = spawn('runuser', ['-u', user.name, '--', 'rootlesskit', `--state-dir=${otherState}`, '--net=host', 'sleep', '600'], { stdio: 'ignore' });
+    const other = spawn('rootlesskit', [`--state-dir=${otherState}`, '--net=host', 'sleep', '600'], { stdio: 'ignore', uid: user.uid, gid: user.gid, env: { ...process.env, HOME: user.home, USER: user.name } });
     t.after(() => other.kill('SIGKILL'));
 
     await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 90_000, 200).catch(fail);
