@@ -87,6 +87,7 @@ test('kubectl get pdb, and kubectl drain evicts through the budget', { timeout: 
   const onNode1 = (await ok(['get', 'pods', '-l', 'app=web', '--field-selector=spec.nodeName=node1', '-o', 'name'])).trim().split('\n').filter(Boolean);
   assert.ok(onNode1.length >= 1, 'the scheduler spreads pods over both nodes');
   const drained = await ok(['drain', 'node1', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=120s'], 150_000);
+  console.log(`drained ${onNode1.length} pods from node1; refusals retried: ${(drained.match(/will retry after 5s/g) ?? []).length}`);
   assert.match(drained, /node\/node1 cordoned/);
   assert.match(drained, /node\/node1 drained/);
   if (onNode1.length >= 2) assert.match(drained, /Cannot evict pod as it would violate the pod's disruption budget\./, 'concurrent evictions beyond the budget were refused and retried');
@@ -142,6 +143,12 @@ test('kubectl create/get/describe quota, refusals from quota admission, and Limi
   assert.match(described, /^pods\s+2\s+2$/m);
   assert.match(described, /^requests\.cpu\s+800m\s+1$/m);
   assert.match(described, /^requests\.memory\s+512Mi\s+1Gi$/m);
+
+  const ns = await ok(['describe', 'namespace', 'team']);
+  assert.match(ns, /Resource Quotas\s+Name:\s+compute/);
+  assert.match(ns, /^\s+pods\s+2\s+2$/m);
+  assert.match(ns, /Resource Limits/);
+  assert.match(ns, /Container\s+cpu\s+-\s+1\s+400m\s+800m/);
 
   await ok(['delete', 'pod', 'one', '-n', 'team', '--wait=true']);
   await waitFor('usage given back', async () => /pods: 1\/2, requests\.cpu: 400m\/1/.test(await ok(['get', 'quota', '-n', 'team'])), 30_000, 300);
