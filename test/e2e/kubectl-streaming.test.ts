@@ -108,6 +108,10 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
     times.sort((a, b) => a - b);
     t.diagnostic(`kubectl exec -- true: median ${times[2]} ms, min ${times[0]} ms (5 runs)`);
 
+    const unknown = await kubectl(['exec', 'talker', '--', 'no-such-command']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no-such-command/);
+
     const missing = await kubectl(['exec', 'nope', '--', 'true']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /pods "nope" not found/);

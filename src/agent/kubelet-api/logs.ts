@@ -4,7 +4,7 @@
  * GET pods/log: tailLines, timestamps, sinceSeconds/sinceTime, limitBytes and follow (read
  * appended entries until the container exits or the caller goes away).
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { sleep } from '../../supervisor/sleep.js';
 
 export interface LogOptions {
@@ -115,21 +115,13 @@ export async function streamLog(
       }
       if (!(await stillRunning())) {
         // One last read: the runtime may have flushed the final lines just before exiting.
-        await sleep(100, signal).catch(() => undefined);
+        await sleep(100, signal);
         await emit(await readNew());
         return;
       }
-      await sleep(200, signal).catch(() => undefined);
+      await sleep(200, signal);
     }
   } finally {
     await file.close();
   }
-}
-
-/** Whether a log file exists (a container that never started has none). */
-export async function hasLog(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -147,12 +147,12 @@ export class KubeletApi {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
       return;
     }
-    if (kind === 'containerLogs' && parts.length === 3 && req.method === 'GET') return this.#logs(parts as [string, string, string], url.searchParams, req, res);
+    if (kind === 'containerLogs' && parts.length === 3 && req.method === 'GET') return this.#logs(parts as [string, string, string], url.searchParams, res);
     if (kind === 'exec' || kind === 'attach' || kind === 'portForward') throw new KubeletError(400, 'Upgrade request required');
     throw new KubeletError(404, `the kubelet API has no ${req.method} ${url.pathname}`);
   }
 
-  async #logs([namespace, pod, name]: [string, string, string], query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #logs([namespace, pod, name]: [string, string, string], query: URLSearchParams, res: ServerResponse): Promise<void> {
     const { cri } = this.options;
     const options = logOptions(query);
     const container = await findContainer(cri, namespace, pod, name, isTrue(query.get('previous')));
@@ -170,7 +170,6 @@ export class KubeletApi {
       aborted.signal,
     );
     res.end();
-    void req;
   }
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
