@@ -2,18 +2,21 @@
  * Benchmark: the agent as root. Spawns `k3s server` (with its agent) on a fresh data dir and
  * measures: spawn -> node Ready; pod startup latency (create -> Running observed via watch,
  * local busybox image) p50/p99 over N pods created BATCH at a time (default 20); RSS of the k3s process plus
- * containerd at idle with 0 and with 20 pods. Pods are force-deleted and the runtime cleaned
- * before the server stops.
+ * containerd at idle with 0 and with 20 pods. The node runs in a network namespace of its own
+ * (test/helpers/netns.ts), so its bridge and iptables rules never touch the host's. Pods are
+ * force-deleted and the runtime cleaned before the server stops; the load average is printed
+ * beside the figures (the machine is shared).
  * Run as root: node dist/test/bench/agent-pods.js [pods=100] [batch=20]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerdPaths, CriClient } from '../../src/agent/index.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { httpsClientFromKubeconfig } from '../../src/client/index.js';
-import { freePort, K3S_BIN } from '../helpers/index.js';
+import { K3S_BIN } from '../helpers/index.js';
+import { createNetNamespace } from '../helpers/netns.js';
 import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
 
 const total = Number(process.argv[2] ?? 100);
@@ -56,13 +59,17 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 const dir = mkdtempSync(join(tmpdir(), 'k3s-bench-agent-'));
 const dataDir = join(dir, 'data');
 const kubeconfig = join(dir, 'kubeconfig.yaml');
-const port = await freePort();
+const cleanups: (() => unknown)[] = [];
+const netns = await createNetNamespace({ after: (fn) => cleanups.push(fn) }, 'bench');
 const node = `bench-${process.pid}`;
+const loadBefore = loadavg().map((l) => Number(l.toFixed(2)));
 const started = Date.now();
-const server = spawn(process.execPath, [K3S_BIN, 'server', '-d', dataDir, '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig, '--node-name', node], { stdio: 'ignore' });
+const server = spawn(netns.prefix[0]!, [...netns.prefix.slice(1), process.execPath, K3S_BIN, 'server', '-d', dataDir, '--write-kubeconfig', kubeconfig, '--node-name', node], { stdio: 'ignore' });
 const socket = containerdPaths(dataDir, { rootless: false }).socket;
 try {
   await until('kubeconfig', async () => (existsSync(kubeconfig) ? true : undefined), 60_000);
+  // The API server listens inside the namespace: reach it at the node's address from here.
+  writeFileSync(kubeconfig, readFileSync(kubeconfig, 'utf8').replace(/server: https:\/\/[^\s]+/, `server: https://${netns.nodeIP}:6443`));
   const client = httpsClientFromKubeconfig(kubeconfig, 'bench');
   await until('node Ready', async () => {
     const n = await client.get({ group: '', version: 'v1', resource: 'nodes' }, node);
@@ -102,7 +109,7 @@ try {
   }
   watch.abort();
   latencies.sort((a, b) => a - b);
-  console.log(JSON.stringify({ pods: latencies.length, batch: BATCH, nodeReadyMs: readyMs, podStartupMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] }, idleRssMB: { pods0: rss0, pods20: rss20 } }));
+  console.log(JSON.stringify({ pods: latencies.length, batch: BATCH, nodeReadyMs: readyMs, podStartupMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] }, idleRssMB: { pods0: rss0, pods20: rss20 }, load: { before: loadBefore, after: loadavg().map((l) => Number(l.toFixed(2))) } }));
   const list = await client.list(PODS);
   await Promise.all(list.items.map((p) => client.delete(PODS, p.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined)));
   const cri = new CriClient(socket);
@@ -112,5 +119,6 @@ try {
   await cleanUpRuntime(socket);
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
+  for (const fn of cleanups) await fn();
   rmSync(dir, { recursive: true, force: true });
 }
