@@ -67,6 +67,7 @@ export class PodManager {
     const staticPod = this.statics.get(key);
     // The runtime first: a static pod runs whether or not the API can be reached.
     await this.sync.sync(key, staticPod ?? (isMirrorPod(fromApi) ? undefined : fromApi));
+    if (staticPod?.metadata?.deletionTimestamp) this.statics.terminated(key, staticPod);
     await this.statics.reconcileMirror(key, fromApi);
   }
 

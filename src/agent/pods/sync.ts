@@ -154,6 +154,8 @@ export class PodSync {
       await this.cri.removePodSandbox(sandbox.id);
     }
     this.#forget(meta.uid ?? '');
+    // A static pod has no API object of its own (its mirror has another uid): nothing to delete.
+    if (meta.annotations?.['kubernetes.io/config.source'] === 'file') return;
     // The kubelet finishes a graceful deletion once nothing runs (grace 0, same uid only).
     try {
       await this.client.delete({ ...PODS, namespace: meta.namespace ?? 'default' }, meta.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: meta.uid ?? '' } });

@@ -4,7 +4,8 @@
  * API: same name and spec, annotated kubernetes.io/config.mirror with the static pod's hash,
  * owned by the Node. The pod workers run static pods from here, never from the API, so they run
  * while the API server is unreachable; only the mirror and status writes wait for it. A mirror
- * deleted through the API comes back; one whose file is gone is deleted.
+ * deleted through the API comes back; when a file goes, its pod terminates gracefully (preStop,
+ * grace period) and then the mirror is deleted.
  */
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { isNotFound, type ApiClient } from '../../client/index.js';
@@ -79,14 +80,30 @@ export class StaticPods {
     const { pods, problems } = scanManifests(this.dir, this.nodeName, this.#pods);
     for (const [file, problem] of problems) if (this.#problems.get(file) !== problem) log.warn({ file }, `static pod manifest ignored: ${problem}`);
     this.#problems = problems;
-    const changed = new Set<string>();
-    for (const [key, pod] of pods) if (this.#pods.get(key)?.metadata?.uid !== pod.metadata?.uid) changed.add(key);
-    for (const key of this.#pods.keys()) if (!pods.has(key)) changed.add(key);
+    const changed = new Map<string, string>();
+    for (const [key, pod] of pods) if (this.#pods.get(key)?.metadata?.uid !== pod.metadata?.uid) changed.set(key, 'static pod added or changed');
+    for (const [key, old] of this.#pods) {
+      if (pods.has(key)) continue;
+      // A removed manifest terminates its pod as a deletion would (preStop, grace period);
+      // the pod workers report back through terminated().
+      if (old.metadata?.deletionTimestamp) {
+        pods.set(key, old);
+        continue;
+      }
+      const grace = old.spec.terminationGracePeriodSeconds ?? 30;
+      pods.set(key, { ...old, metadata: { ...old.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: grace } });
+      changed.set(key, 'static pod manifest removed; terminating the pod');
+    }
     this.#pods = pods;
-    for (const key of changed) {
-      log.info({ pod: key, present: pods.has(key) }, pods.has(key) ? 'static pod added or changed' : 'static pod removed');
+    for (const [key, message] of changed) {
+      log.info({ pod: key }, message);
       this.onChange(key);
     }
+  }
+
+  /** The pod workers finished terminating `pod` (its manifest is gone): forget it. */
+  terminated(key: string, pod: Pod): void {
+    if (this.#pods.get(key) === pod && pod.metadata?.deletionTimestamp) this.#pods.delete(key);
   }
 
   /**

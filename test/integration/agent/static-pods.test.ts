@@ -2,7 +2,8 @@
  * Static pods with a real containerd, as root: a manifest in <data-dir>/agent/pod-manifests runs
  * as <name>-<node> with a mirror pod in the API (config.mirror annotation, owned by the Node,
  * status written to it); a deleted mirror comes back without restarting the pod; an edited
- * manifest replaces the pod; a removed one stops it and deletes the mirror; and a manifest
+ * manifest replaces the pod; a removed one terminates it gracefully (preStop) and deletes the
+ * mirror; and a manifest
  * added while the API cannot be reached still runs, its mirror following once the API is back.
  */
 import assert from 'node:assert/strict';
@@ -21,7 +22,8 @@ import { cleanUpRuntime } from './runtime-cleanup.js';
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
 const canRun = process.getuid?.() === 0;
 
-function manifest(name: string, command: string, label = 'one'): string {
+function manifest(name: string, command: string, label = 'one', preStopSleep?: number): string {
+  const hook = preStopSleep === undefined ? '' : `    lifecycle:\n      preStop:\n        sleep:\n          seconds: ${preStopSleep}\n`;
   return `apiVersion: v1
 kind: Pod
 metadata:
@@ -29,12 +31,12 @@ metadata:
   labels:
     version: ${label}
 spec:
-  terminationGracePeriodSeconds: 1
+  terminationGracePeriodSeconds: 10
   containers:
   - name: main
     image: docker.io/library/busybox:1.35.0
     command: ["sh", "-c", ${JSON.stringify(command)}]
-`;
+${hook}`;
 }
 
 interface MirrorView {
@@ -118,7 +120,7 @@ test('static pods: run from pod-manifests, mirrored in the API, edited, removed,
   assert.equal(again.status?.containerStatuses?.[0]?.restartCount, 0);
 
   // Editing the manifest makes a new pod: new hash, a new sandbox, the mirror replaced.
-  writeFileSync(join(manifests, 'web.yaml'), manifest('web', 'echo edited; sleep 3600', 'two'));
+  writeFileSync(join(manifests, 'web.yaml'), manifest('web', "trap 'exit 0' TERM; echo edited; while true; do sleep 1; done", 'two', 2));
   const edited = await mirrorRunning('mirror pod of the edited manifest', (m) => m.metadata?.labels?.['version'] === 'two');
   assert.notEqual(edited.metadata?.annotations?.['kubernetes.io/config.mirror'], hash);
   await waitFor('only the new sandbox left', async () => {
@@ -126,10 +128,14 @@ test('static pods: run from pod-manifests, mirrored in the API, edited, removed,
     return list.length === 1 && list[0]?.metadata.uid === edited.metadata?.annotations?.['kubernetes.io/config.mirror'];
   }, 30_000);
 
-  // Removing the manifest stops the pod and deletes the mirror.
+  // Removing the manifest terminates the pod like a deletion (its 2 s preStop sleep, then
+  // SIGTERM, which this container obeys at once: well inside the 10 s grace), then the mirror goes.
+  const removing = Date.now();
   rmSync(join(manifests, 'web.yaml'));
-  await waitFor('mirror pod deleted', async () => api.get(PODS, name).then(() => false, () => true), 30_000);
   await waitFor('static pod gone from the runtime', async () => (await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.name': name } })).length === 0, 30_000);
+  const removeMs = Date.now() - removing;
+  assert.ok(removeMs >= 2000 && removeMs < 9000, `removal took ${removeMs} ms`);
+  await waitFor('mirror pod deleted', async () => api.get(PODS, name).then(() => false, () => true), 30_000);
 
   // With the API unreachable a new manifest still runs; its mirror appears once the API is back.
   net.setDown(true);
