@@ -2,13 +2,13 @@
  * A root node in its own network namespace: a LoadBalancer Service shows the node's address as
  * EXTERNAL-IP, and a NetworkPolicy first denies then allows traffic between two busybox pods on
  * the same bridge (the client's nc loop is read from its container log on disk). Deleting the
- * policies removes every K3S-NP chain.
+ * policies removes every K3S-NP chain, and so does stopping the server.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { waitFor } from '../helpers/index.js';
+import { run, waitFor } from '../helpers/index.js';
 import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
 
 const SERVER = `
@@ -91,6 +91,8 @@ test('LoadBalancer EXTERNAL-IP is the node address; a NetworkPolicy denies then 
     return cols[3] && cols[3] !== '<pending>' ? cols[3] : undefined;
   }, 60_000, 500);
   assert.equal(external, cluster.netns.nodeIP);
+  // From the host, like another machine: the service proxy answers on the ingress IP.
+  await waitFor('LoadBalancer reachable from the host', async () => (await run('curl', ['-s', '-m', '3', `http://${external}:8081/`])).stdout.trim() === 'hello', 60_000, 500);
 
   await apply(client(serverIP));
   const uid = await waitFor('client running', async () => {
@@ -132,4 +134,16 @@ test('LoadBalancer EXTERNAL-IP is the node address; a NetworkPolicy denies then 
   assert.equal(del.code, 0, del.stderr);
   await waitFor('K3S-NP chains removed', async () => !(await cluster.netns.run('iptables-save', ['-t', 'filter'])).stdout.includes('K3S-NP'), 30_000, 500);
   await settlesOn('OK', 'still reachable with no policy');
+
+  // Shutdown removes what it installed.
+  await apply(DENY);
+  await settlesOn('FAIL', 'denied again');
+  cluster.server.child.kill('SIGTERM');
+  await waitFor('server exited', () => cluster.server.child.exitCode !== null || cluster.server.child.signalCode !== null, 60_000, 200);
+  const after = (await cluster.netns.run('iptables-save', ['-t', 'filter'])).stdout;
+  assert.doesNotMatch(after, /K3S-NP/, 'no policy chain or jump is left after shutdown');
+  // As upstream, stopping k3s leaves pods' mounts behind (k3s-killall.sh removes them): unmount
+  // them here so the test's directory can go (the namespace's clean-up kills the shims).
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(cluster.dir));
+  for (const m of mounts.reverse()) await run('umount', ['-l', m]);
 });
