@@ -44,4 +44,7 @@ test('an aggregated ClusterRole follows the rules of the roles its selectors mat
   await client.patch(ROLES, 'monitoring', 'merge', { rules: [METRICS] });
   await rulesAre([NODES_READ, PODS_READ]);
   assert.deepEqual(await rulesOf(), [NODES_READ, PODS_READ]);
+  const rv = (await client.get(ROLES, 'monitoring')).metadata?.resourceVersion;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await client.get(ROLES, 'monitoring')).metadata?.resourceVersion, rv, 'no rewrites when nothing changed');
 });

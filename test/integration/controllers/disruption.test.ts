@@ -87,6 +87,11 @@ describe('disruption controller and the eviction subresource', () => {
     await assert.rejects(client.get(PODS, pods[1]!.metadata?.name ?? ''), (err: unknown) => err instanceof ApiError && err.code === 404);
     const after = await statusIs(client, 'web-pdb', (s) => s.disruptionsAllowed === 0);
     assert.deepEqual(after.conditions?.map((c) => [c.type, c.status, c.reason]), [['DisruptionAllowed', 'False', 'InsufficientPods']]);
+    // Level-triggered without churn: once settled, the controller writes nothing.
+    await new Promise((r) => setTimeout(r, 1000));
+    const rv = (await client.get(PDBS, 'web-pdb')).metadata?.resourceVersion;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await client.get(PDBS, 'web-pdb')).metadata?.resourceVersion, rv, 'no status rewrites when nothing changed');
   });
 
   test('maxUnavailable and percentages use the scale of the Deployment; unmanaged pods make a percentage fail safe', async (t) => {

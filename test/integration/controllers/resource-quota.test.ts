@@ -74,6 +74,10 @@ describe('resource quota controller and admission', () => {
     // Raising hard is reflected in status.hard.
     await client.patch(QUOTAS, 'compute', 'merge', { spec: { hard: { pods: '10' } } });
     await waitFor('hard raised', async () => (((await client.get(QUOTAS, 'compute')).status ?? {}) as Status).hard?.['pods'] === '10', 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const rv = (await client.get(QUOTAS, 'compute')).metadata?.resourceVersion;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await client.get(QUOTAS, 'compute')).metadata?.resourceVersion, rv, 'no status rewrites when nothing changed');
   });
 
   test('object counts, node ports and load balancers', async (t) => {
