@@ -37,7 +37,7 @@ LOG_FILE="${INSTALL_K3S_LOG_FILE:-/var/log/k3s.log}"
 UDEV_RULE=/etc/udev/rules.d/60-k3s-tun.rules
 
 PACKAGES=(containerd runc rootlesskit slirp4netns uidmap containernetworking-plugins iptables
-  busybox-static dbus-user-session)
+  conntrack busybox-static dbus-user-session)
 # What the test suite starts for real besides the product: external datastores, real etcdctl,
 # a registry, a systemd user manager, network namespaces.
 TEST_PACKAGES=(etcd-server etcd-client postgresql mariadb-server docker-registry dbus systemd iproute2 kmod openssl)
