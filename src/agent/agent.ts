@@ -190,18 +190,19 @@ export class Agent implements Runnable {
       await proxy.start(signal);
       tasks.push(proxy.stopped());
     }
+    if (!config.components.disableNetworkPolicy) {
+      // Per node, not leader-elected: each node enforces policy for its own pods. Started before
+      // the pods, so after a restart they come back under their policies as soon as possible.
+      const netpol = new ControllerManager(client, () => [new NetworkPolicyController({ nodeName: config.nodeName })], { leaseName: 'network-policy', leaderElection: false });
+      await netpol.start(signal);
+      tasks.push(netpol.stopped());
+    }
     const statics = new StaticPods(client, join(agentDir, 'pod-manifests'), config.nodeName, (key) => holder.pods?.requeue(key, 0));
     const pods = new PodManager(client, cri, sync, config.nodeName, statics);
     holder.pods = pods;
     statics.start(signal);
     await pods.start(signal);
     tasks.push(pods.stopped(), statics.stopped(), nodes.run(signal));
-    if (!config.components.disableNetworkPolicy) {
-      // Per node, not leader-elected: each node enforces policy for its own pods.
-      const netpol = new ControllerManager(client, () => [new NetworkPolicyController({ nodeName: config.nodeName })], { leaseName: 'network-policy', leaderElection: false });
-      await netpol.start(signal);
-      tasks.push(netpol.stopped());
-    }
     void this.#reportReadySoon(nodes, signal, t0);
     log.info({ node: config.nodeName, podCIDR: podCidr, nodeIP, runtime: runtimeVersion, ms: Math.round(performance.now() - t0) }, 'agent started');
     this.#stopped = Promise.allSettled(tasks).then(() => cri.close());

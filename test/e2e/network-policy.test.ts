@@ -1,8 +1,9 @@
 /**
  * A root node in its own network namespace: a LoadBalancer Service shows the node's address as
- * EXTERNAL-IP, and a NetworkPolicy first denies then allows traffic between two busybox pods on
- * the same bridge (the client's nc loop is read from its container log on disk). Deleting the
- * policies removes every K3S-NP chain, and so does stopping the server.
+ * EXTERNAL-IP and answers from the host; NetworkPolicies deny then allow traffic between two
+ * busybox pods on the same bridge, in ingress and in egress (the client's nc loop is read from its
+ * container log on disk). Deleting the policies removes every K3S-NP chain, and so does stopping
+ * the server.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -71,6 +72,18 @@ spec:
     ports: [{ port: http }]
 `;
 
+const CLIENT_EGRESS = (allowed: boolean): string => `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: client-egress }
+spec:
+  podSelector: { matchLabels: { app: client } }
+  policyTypes: [Egress]
+${allowed ? `  egress:
+  - to: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: default } }, podSelector: { matchLabels: { app: server } } }]
+    ports: [{ protocol: TCP, port: 8000, endPort: 8100 }]` : '  egress: []'}
+`;
+
 test('LoadBalancer EXTERNAL-IP is the node address; a NetworkPolicy denies then allows pod-to-pod traffic', { skip: !canRunNodeCluster && 'needs root', timeout: 300_000 }, async (t) => {
   const cluster = await startNodeCluster(t, [], { label: 'netpol' });
   const apply = async (yaml: string): Promise<void> => {
@@ -130,7 +143,13 @@ test('LoadBalancer EXTERNAL-IP is the node address; a NetworkPolicy denies then 
   await apply(ALLOW);
   await settlesOn('OK', 'the allow policy (named port) lets the client in again');
 
-  const del = await cluster.kubectl(['delete', 'networkpolicy', 'deny-server', 'allow-client']);
+  // Egress of the client: none allowed, then to the server pods on a port range.
+  await apply(CLIENT_EGRESS(false));
+  await settlesOn('FAIL', 'the client may send nothing');
+  await apply(CLIENT_EGRESS(true));
+  await settlesOn('OK', 'the client may reach the server pods on 8000-8100');
+
+  const del = await cluster.kubectl(['delete', 'networkpolicy', 'deny-server', 'allow-client', 'client-egress']);
   assert.equal(del.code, 0, del.stderr);
   await waitFor('K3S-NP chains removed', async () => !(await cluster.netns.run('iptables-save', ['-t', 'filter'])).stdout.includes('K3S-NP'), 30_000, 500);
   await settlesOn('OK', 'still reachable with no policy');
