@@ -68,6 +68,7 @@ export interface ForwarderOptions {
 
 export class Forwarder {
   private servers: { host: string; port: number }[] = [];
+  private explicit = false;
   private readonly exclude: Set<string>;
   private readonly timeoutMs: number;
 
@@ -82,12 +83,14 @@ export class Forwarder {
 
   /** Re-reads the file (the host's resolvers change with DHCP or VPNs). */
   reload(): void {
+    if (this.explicit) return;
     const conf = this.resolvConf ? readResolv(this.resolvConf) : undefined;
     this.servers = (conf?.nameservers ?? []).filter((ip) => !this.exclude.has(ip)).map((host) => ({ host, port: 53 }));
   }
 
-  /** For tests and custom setups: explicit servers ("ip" or "ip:port"). */
+  /** For tests and custom setups: explicit servers, used from now on instead of the file's. */
   setServers(servers: readonly { host: string; port: number }[]): void {
+    this.explicit = true;
     this.servers = [...servers];
   }
 

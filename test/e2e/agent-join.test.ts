@@ -95,6 +95,9 @@ spec:
   });
   const hostIP = (await cluster.kubectl(['get', 'pod', 'on-agent', '-o', 'jsonpath={.status.hostIP}'])).stdout;
   assert.equal(hostIP, agentNs.nodeIP, 'the pod runs on the agent, not the server');
+  // The API server reaches the agent's kubelet API (serving certificate issued at join).
+  const logs = await cluster.kubectl(['logs', 'on-agent']);
+  assert.equal(logs.stdout.trim(), 'started', logs.stderr);
   // The node authorizer keeps the kubelet to what its pods use: another node's secret is refused.
   const forbidden = await cluster.kubectl(['--kubeconfig', join(dataDir, 'agent', 'kubelet.kubeconfig'), 'get', 'secret', '-n', 'kube-system', `${cluster.node}.node-password.k3s`]);
   assert.notEqual(forbidden.code, 0);

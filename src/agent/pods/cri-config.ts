@@ -57,7 +57,34 @@ function dnsConfig(pod: Pod, s: SandboxSettings): NonNullable<PodSandboxConfig['
     base.searches.push(...(custom.searches ?? []));
     for (const o of custom.options ?? []) base.options.push(o.value !== undefined ? `${o.name}:${o.value}` : o.name);
   }
-  return base;
+  return { servers: unique(base.servers), searches: limitSearches(unique(base.searches)), options: mergeOptions(base.options) };
+}
+
+function unique(list: readonly string[]): string[] {
+  return [...new Set(list)];
+}
+
+/** As the kubelet: at most 32 search domains and 2048 characters, the rest dropped. */
+function limitSearches(searches: string[]): string[] {
+  const out: string[] = [];
+  let length = 0;
+  for (const s of searches.slice(0, 32)) {
+    length += s.length + (out.length > 0 ? 1 : 0);
+    if (length > 2048) break;
+    out.push(s);
+  }
+  return out;
+}
+
+/** A later option of the same name wins (dnsConfig "ndots:2" replaces ClusterFirst's "ndots:5"). */
+function mergeOptions(options: readonly string[]): string[] {
+  const byName = new Map<string, string>();
+  for (const o of options) {
+    const name = o.split(':')[0]!;
+    byName.delete(name);
+    byName.set(name, o);
+  }
+  return [...byName.values()];
 }
 
 function portMappings(pod: Pod): PortMapping[] {

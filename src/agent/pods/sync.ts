@@ -19,7 +19,7 @@ import { ContainerConfigError, containerEnv, fieldValue, objectData, resourceVal
 import { CONTAINER_NAME, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID } from './labels.js';
 import type { ContainerSpec, Pod } from './pod-types.js';
 import { exitCodeOf, finished, podStatus, readTerminationMessage, type Instances, type Waiting } from './status.js';
-import { containerMounts, podDir, removePodDir, setUpVolumes, terminationLogPath, VolumeError, writeEtcHosts } from './volumes.js';
+import { containerMounts, podDir, removePodDir, setUpVolumes, terminationLogPath, VolumeError, writeEtcHosts, etcHostsExtras } from './volumes.js';
 
 const log = logger('kubelet');
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
@@ -207,7 +207,7 @@ export class PodSync {
     }
     const sandboxStatus = await this.cri.podSandboxStatus(sandbox.id);
     const podIP = pod.spec.hostNetwork ? this.settings.nodeIP : (sandboxStatus.network?.ip ?? '');
-    const etcHosts = pod.spec.hostNetwork ? undefined : writeEtcHosts(dir, podIP, config.hostname);
+    const etcHosts = pod.spec.hostNetwork ? undefined : writeEtcHosts(dir, podIP, config.hostname, etcHostsExtras(pod, this.settings.sandbox.clusterDomain));
 
     const instances = await this.#instances(sandbox.id);
     const policy = pod.spec.restartPolicy ?? 'Always';

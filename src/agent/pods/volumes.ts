@@ -194,13 +194,33 @@ export async function setUpVolumes(pod: Pod, dir: string, lookupOrContext: DataL
   return paths;
 }
 
+/** What a pod adds to its /etc/hosts: its FQDN (hostname + subdomain, as the kubelet writes it) and spec.hostAliases. */
+export interface EtcHostsExtras {
+  readonly fqdn?: string;
+  readonly aliases?: readonly { ip?: string; hostnames?: string[] }[];
+}
+
+export function etcHostsExtras(pod: Pod, clusterDomain: string): EtcHostsExtras {
+  const spec = pod.spec as Pod['spec'] & { hostAliases?: { ip?: string; hostnames?: string[] }[] };
+  const ns = pod.metadata?.namespace ?? 'default';
+  const hostname = spec.hostname ?? pod.metadata?.name ?? '';
+  return {
+    ...(spec.subdomain ? { fqdn: `${hostname}.${spec.subdomain}.${ns}.svc.${clusterDomain}` } : {}),
+    ...(spec.hostAliases?.length ? { aliases: spec.hostAliases } : {}),
+  };
+}
+
 /** The /etc/hosts the kubelet manages for a pod (not for hostNetwork pods). */
-export function writeEtcHosts(dir: string, podIP: string, hostname: string): string {
+export function writeEtcHosts(dir: string, podIP: string, hostname: string, extras: EtcHostsExtras = {}): string {
   const path = join(dir, 'etc-hosts');
   mkdirSync(dir, { recursive: true });
+  const own = podIP ? `${podIP}\t${extras.fqdn ? `${extras.fqdn}\t` : ''}${hostname}\n` : '';
+  const aliases = extras.aliases?.length
+    ? `\n# Entries added by HostAliases.\n${extras.aliases.map((a) => `${a.ip ?? ''}\t${(a.hostnames ?? []).join('\t')}\n`).join('')}`
+    : '';
   writeFileSync(
     path,
-    `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n${podIP ? `${podIP}\t${hostname}\n` : ''}`,
+    `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n${own}${aliases}`,
   );
   return path;
 }
