@@ -97,6 +97,12 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
       timeoutMs: 30_000,
     });
     assert.match(tty.stdout, /\/dev\/pts\/\d+/);
+    // kubectl sends the terminal's size on the resize channel; the container's tty takes it.
+    const sized = await cluster.netns.run('script', ['-qec', 'stty rows 33 cols 111; kubectl exec -it talker -- sh -c "sleep 1; stty size"', '/dev/null'], {
+      env: { ...process.env, KUBECONFIG: cluster.kubeconfig, KUBECACHEDIR: join(cluster.dir, 'kube-cache'), HOME: join(cluster.dir, 'kube-cache') },
+      timeoutMs: 30_000,
+    });
+    assert.match(sized.stdout, /33 111/, sized.stdout + sized.stderr);
 
     // Round trip of a trivial exec (kubectl start, API server, kubelet, containerd, runc exec).
     const times: number[] = [];
@@ -132,7 +138,8 @@ test('kubectl logs, exec, attach, cp and port-forward reach the pod through the 
   });
 
   await t.test('kubectl run -i attaches to a new pod: its output, and stdin to its end', async () => {
-    const once = await kubectl(['run', 'once', '-i', '--rm', '--restart=Never', `--image=${BUSYBOX}`, '--', 'sh', '-c', 'echo from-run'], { timeoutMs: 120_000 });
+    // Attach sees output from the moment it connects (as upstream): the pod waits a little first.
+    const once = await kubectl(['run', 'once', '-i', '--rm', '--restart=Never', `--image=${BUSYBOX}`, '--', 'sh', '-c', 'sleep 3; echo from-run'], { timeoutMs: 120_000 });
     assert.equal(once.code, 0, once.stderr);
     assert.match(once.stdout, /from-run/);
     const piped = await kubectl(['run', 'piped', '-i', '--rm', '--restart=Never', `--image=${BUSYBOX}`, '--', 'sh', '-c', 'wc -l'], { input: 'a\nb\nc\n', timeoutMs: 120_000 });
