@@ -114,7 +114,7 @@ async function runResident(plan: RootlessPlan, env: NodeJS.ProcessEnv): Promise<
   const kit = await startRootlessKit(plan.kit, { env: { ...env, ...plan.childEnv } });
   log.info(
     { ms: Math.round(performance.now() - started), childPID: kit.info.childPID, mtu: plan.kit.mtu, cidr: plan.kit.cidr, portDriver: plan.kit.portDriver, stateDir: plan.kit.stateDir },
-    'rootlesskit is up; the server runs inside its namespaces (run through the k3s wrapper so this launcher does not stay resident)',
+    'rootlesskit is up; the server runs inside its namespaces (this launcher stays resident: the k3s wrapper script, given --rootless on its command line, would exec rootlesskit instead)',
   );
   const stop = (signal: NodeJS.Signals): void => {
     log.info({ signal }, 'stopping the rootless cluster');

@@ -6,13 +6,24 @@
  * systemd --user service first so Restart=always does not bring the cluster back.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { canConnect, freePort, K3S_BIN, REPO_ROOT, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
 import { startUserManager } from '../helpers/systemd-user.js';
 import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem, userProcesses, type TestUser } from '../helpers/users.js';
+
+/** `pid` and all its descendants. */
+function processTree(pid: number): Set<number> {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=']).toString().trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [child, parent] of rows) if (!tree.has(child!) && tree.has(parent!)) (tree.add(child!), (grew = true));
+  }
+  return tree;
+}
 
 const asUser = (user: TestUser, args: string[], env: string[] = []): Promise<RunResult> =>
   run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3sCommandFor(user, K3S_BIN), ...args], { timeoutMs: 60_000 });
@@ -66,7 +77,20 @@ spec:
     assert.match(killall.stdout, new RegExp(`stopped rootless k3s \\(rootlesskit pid \\d+, state dir ${stateDir}, \\d+ processes\\)`));
     await server.exited;
     // Only the other rootlesskit (its parent and its child) and its sleep are left.
-    const left = userProcesses(user).filter((p) => !/ (rootlesskit|exe|sleep)$/.test(p));
+    // Zombies are not running: killed orphans wait for PID 1 to reap them.
+    const zombie = (pid: number): boolean => {
+      try {
+        return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()!.slice(0, 3));
+      } catch {
+        return true;
+      }
+    };
+    const notOther = (): string[] => {
+      const others = processTree(other.pid!);
+      return userProcesses(user).filter((p) => !others.has(Number(p.split(' ')[0])) && !zombie(Number(p.split(' ')[0])));
+    };
+    assert.equal(processTree(other.pid!).size, 3, 'the other rootlesskit, its child and sleep still run');
+    const left = notOther();
     assert.deepEqual(left, [], 'nothing of the cluster is left running');
     assert.ok(other.exitCode === null && other.signalCode === null, 'the other rootlesskit still runs');
     assert.ok(userProcesses(user).some((p) => p.endsWith(' rootlesskit')), 'the other rootlesskit still runs');
@@ -79,10 +103,17 @@ spec:
 
     server = start();
     await waitFor('node Ready after killall', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 90_000, 200).catch(fail);
-    const byDataDir = await asUser(user, ['rootless', 'killall', '--data-dir', join(user.home, '.rancher/k3s')]);
+    // The pod comes back with the node; this time no grace: the kill path takes the containers too.
+    // (Its status still says Running from before the kill: wait for its shim instead.)
+    await waitFor('the pod container running again', () => userProcesses(user).some((p) => p.endsWith(' containerd-shim')), 90_000, 200).catch(fail);
+    const byDataDir = await asUser(user, ['rootless', 'killall', '--data-dir', join(user.home, '.rancher/k3s'), '--grace-period', '0']);
     assert.equal(byDataDir.code, 0, byDataDir.stderr);
     assert.match(byDataDir.stdout, /stopped rootless k3s/);
     await server.exited;
+    await waitFor('nothing left after the kill path either', () => notOther().length === 0, 10_000).catch(() => {
+      throw new Error(`left running: ${notOther().join(', ')}`);
+    });
+    assert.ok(!existsSync(join(stateDir, 'api.sock')), 'no stale api.sock after the kill path');
   });
 
   test('refuses to run as root, pointing at k3s-killall.sh', async () => {
