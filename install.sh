@@ -35,6 +35,7 @@ RUN_DIR=/run/k3s
 PID_FILE="$STATE_DIR/server.pid"
 LOG_FILE="${INSTALL_K3S_LOG_FILE:-/var/log/k3s.log}"
 UDEV_RULE=/etc/udev/rules.d/60-k3s-tun.rules
+MODULES_FILE=/etc/modules-load.d/k3s.conf
 
 PACKAGES=(containerd runc rootlesskit slirp4netns uidmap containernetworking-plugins iptables
   conntrack busybox-static dbus-user-session)
@@ -199,6 +200,16 @@ step_tun() {
   install_file "$UDEV_RULE" 'KERNEL=="tun", GROUP="root", MODE="0666"' 644 "udev rule keeping /dev/net/tun 0666 after reboot"
 }
 
+# Pods on one bridge meet iptables (NetworkPolicy, Service replies) only with br_netfilter; a
+# rootless server cannot load it, so root does, now and at every boot.
+step_modules() {
+  install_file "$MODULES_FILE" 'br_netfilter' 644 "$MODULES_FILE (br_netfilter loaded at boot)"
+  if [ -d /proc/sys/net/bridge ]; then same "br_netfilter loaded"
+  elif modprobe br_netfilter 2>/dev/null; then changed "br_netfilter loaded"
+  else info "warning: could not load br_netfilter: NetworkPolicy will not apply between pods of one node (see docs/networking.md)"
+  fi
+}
+
 step_rootless_user() {
   [ -n "$ROOTLESS_USER" ] || return 0
   id "$ROOTLESS_USER" >/dev/null 2>&1 || die "--rootless-user: no user named \"$ROOTLESS_USER\""
@@ -323,7 +334,7 @@ do_uninstall() {
   if has_systemd; then systemctl disable k3s k3s-agent >/dev/null 2>&1 || true; fi
   rm -f "$SYSTEMD_DIR/k3s.service" "$SYSTEMD_DIR/k3s-agent.service" "$USER_UNIT_DIR/k3s-rootless.service"
   has_systemd && systemctl daemon-reload
-  rm -f "$BIN_DIR/k3s" "$BIN_DIR/k3s-killall.sh" "$BIN_DIR/k3s-uninstall.sh" "$UDEV_RULE"
+  rm -f "$BIN_DIR/k3s" "$BIN_DIR/k3s-killall.sh" "$BIN_DIR/k3s-uninstall.sh" "$UDEV_RULE" "$MODULES_FILE"
   # Data and configuration of the installed service, as upstream's k3s-uninstall.sh removes them.
   [ -f "$STATE_DIR/exec" ] && EXEC_ARGS="$(cat "$STATE_DIR/exec")"
   local kubeconfig; kubeconfig="$(kubeconfig_path)"
@@ -359,6 +370,7 @@ step_build
 step_product
 step_units
 step_tun
+step_modules
 step_rootless_user
 step_start
 if [ "$CHANGED" = 0 ]; then info "nothing to change: already installed and up to date"; else info "done"; fi
