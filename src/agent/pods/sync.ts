@@ -147,7 +147,8 @@ export class PodSync {
       const running = containers.filter((c) => c.state === 'CONTAINER_RUNNING');
       for (const c of running) void this.events.event(pod, 'Normal', 'Killing', `Stopping container ${c.labels[CONTAINER_NAME] ?? c.metadata.name}`);
       const specs = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
-      const podIP = pod.status?.podIP ?? '';
+      // A static pod, or one whose status was never written, has no podIP yet: ask the runtime.
+      const podIP = pod.status?.podIP || (pod.spec.hostNetwork ? this.settings.nodeIP : running.length > 0 ? ((await this.cri.podSandboxStatus(sandbox.id).catch(() => undefined))?.network?.ip ?? '') : '');
       await Promise.all(running.map((c) => stopWithPreStop(pod, specs.find((s) => s.name === (c.labels[CONTAINER_NAME] ?? c.metadata.name)), c.id, podIP, this.cri, this.events, grace)));
       await this.#writeStatus(pod, sandbox, false);
       await this.cri.stopPodSandbox(sandbox.id);
