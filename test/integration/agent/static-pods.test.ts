@@ -12,7 +12,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, CriClient } from '../../../src/agent/index.js';
-import type { KubeObject } from '../../../src/api/types.js';
 import type { ApiClient } from '../../../src/client/index.js';
 import { buildConfig, type RawSettings } from '../../../src/config/index.js';
 import { tempDir, waitFor } from '../../helpers/index.js';
