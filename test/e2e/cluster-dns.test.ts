@@ -99,67 +99,72 @@ test('pods resolve Services, headless and StatefulSet names, custom entries and 
   const upstream = cluster.netns.spawn(process.execPath, [script]);
   await waitFor('upstream DNS ready', () => upstream.output().includes('upstream ready'), 20_000, 50);
 
-  const applied = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifests) });
-  assert.equal(applied.code, 0, applied.stderr);
-  await waitFor('client, custom, db-0 and db-1 Running', async () => {
-    const out = await get(cluster, ['pods', '--no-headers']);
-    return ['client', 'custom', 'db-0', 'db-1'].every((p) => new RegExp(`^${p}\\s+1/1\\s+Running`, 'm').test(out));
-  }, 240_000, 500);
+  try {
+    const applied = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifests) });
+    assert.equal(applied.code, 0, applied.stderr);
+    await waitFor('client, custom, db-0 and db-1 Running', async () => {
+      const out = await get(cluster, ['pods', '--no-headers']);
+      return ['client', 'custom', 'db-0', 'db-1'].every((p) => new RegExp(`^${p}\\s+1/1\\s+Running`, 'm').test(out));
+    }, 240_000, 500);
 
-  // kubelet's resolv.conf for ClusterFirst (with the host's search domains appended) and for None + dnsConfig.
-  const resolv = (await podExec(cluster, 'client', ['cat', '/etc/resolv.conf'])).out;
-  assert.match(resolv, /^nameserver 10\.43\.0\.10$/m);
-  assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local corp\.example$/m);
-  assert.match(resolv, /^options ndots:5$/m);
-  const custom = (await podExec(cluster, 'custom', ['cat', '/etc/resolv.conf'])).out;
-  assert.match(custom, /^nameserver 192\.0\.2\.53$/m);
-  assert.match(custom, /^search example\.test$/m);
-  assert.match(custom, /ndots:2/);
-  assert.doesNotMatch(custom, /10\.43\.0\.10/);
+    // kubelet's resolv.conf for ClusterFirst (with the host's search domains appended) and for None + dnsConfig.
+    const resolv = (await podExec(cluster, 'client', ['cat', '/etc/resolv.conf'])).out;
+    assert.match(resolv, /^nameserver 10\.43\.0\.10$/m);
+    assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local corp\.example$/m);
+    assert.match(resolv, /^options ndots:5$/m);
+    const custom = (await podExec(cluster, 'custom', ['cat', '/etc/resolv.conf'])).out;
+    assert.match(custom, /^nameserver 192\.0\.2\.53$/m);
+    assert.match(custom, /^search example\.test$/m);
+    assert.match(custom, /ndots:2/);
+    assert.doesNotMatch(custom, /10\.43\.0\.10/);
 
-  const kubeDns = await get(cluster, ['service', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}']);
-  assert.equal(kubeDns, '10.43.0.10');
-  const webIP = await get(cluster, ['service', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
-  const apiIP = await get(cluster, ['service', '-n', 'other', 'api', '-o', 'jsonpath={.spec.clusterIP}']);
-  const db0 = await get(cluster, ['pod', 'db-0', '-o', 'jsonpath={.status.podIP}']);
-  const db1 = await get(cluster, ['pod', 'db-1', '-o', 'jsonpath={.status.podIP}']);
+    const kubeDns = await get(cluster, ['service', '-n', 'kube-system', 'kube-dns', '-o', 'jsonpath={.spec.clusterIP}']);
+    assert.equal(kubeDns, '10.43.0.10');
+    const webIP = await get(cluster, ['service', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
+    const apiIP = await get(cluster, ['service', '-n', 'other', 'api', '-o', 'jsonpath={.spec.clusterIP}']);
+    const db0 = await get(cluster, ['pod', 'db-0', '-o', 'jsonpath={.status.podIP}']);
+    const db1 = await get(cluster, ['pod', 'db-1', '-o', 'jsonpath={.status.podIP}']);
 
-  const lookup = async (name: string, server?: string): Promise<string[]> => {
-    const r = await podExec(cluster, 'client', ['nslookup', '-type=a', name, ...(server ? [server] : [])]);
-    return addresses(r.out);
-  };
-  // Straight at the listener on the node address (what the kube-dns EndpointSlice says).
-  await waitFor('the listener answers on the node address', async () => (await lookup('web.default.svc.cluster.local', cluster.netns.nodeIP)).includes(webIP), 60_000, 500);
+    const lookup = async (name: string, server?: string): Promise<string[]> => {
+      const r = await podExec(cluster, 'client', ['nslookup', '-type=a', name, ...(server ? [server] : [])]);
+      return addresses(r.out);
+    };
+    // Straight at the listener on the node address (what the kube-dns EndpointSlice says).
+    await waitFor('the listener answers on the node address', async () => (await lookup('web.default.svc.cluster.local', cluster.netns.nodeIP)).includes(webIP), 60_000, 500);
 
-  // Through the cluster DNS IP, as pods ask. busybox nslookup applies the search list only to
-  // names without a dot (glibc and musl use ndots), so dotted names are given in full here.
-  const expect = async (name: string, want: string[]): Promise<void> => {
-    let got: string[] = [];
-    await waitFor(`${name} -> ${want.join(',')}`, async () => {
-      got = await lookup(name);
-      return JSON.stringify(got) === JSON.stringify([...want].sort());
-    }, 60_000, 500).catch(() => assert.fail(`${name}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`));
-  };
-  await expect('web', [webIP]);
-  await expect('web.default.svc.cluster.local', [webIP]);
-  await expect('api.other.svc.cluster.local', [apiIP]);
-  await expect('kubernetes.default.svc.cluster.local', ['10.43.0.1']);
-  await expect('db', [db0, db1]);
-  await expect('db-0.db.default.svc.cluster.local', [db0]);
-  await expect('db-1.db.default.svc.cluster.local', [db1]);
-  await expect('ext', ['192.0.2.7']);
-  await expect('outside.example', ['192.0.2.7']);
-  await expect('registry.lab', ['192.0.2.50']);
-  // Absolute (trailing dot): busybox would otherwise try only the search list for a dotless name.
-  await expect(`${cluster.node}.`, [cluster.netns.nodeIP]);
-  // The kubelet's /etc/hosts names a StatefulSet pod by its FQDN too.
-  const hosts = (await podExec(cluster, 'db-0', ['cat', '/etc/hosts'])).out;
-  assert.match(hosts, new RegExp(`^${db0.replace(/\./g, '\\.')}\\tdb-0\\.db\\.default\\.svc\\.cluster\\.local\\tdb-0$`, 'm'));
-  const missing = await podExec(cluster, 'client', ['nslookup', '-type=a', 'nope.default.svc.cluster.local']);
-  assert.match(missing.out, /NXDOMAIN/);
-  const srv = await podExec(cluster, 'client', ['nslookup', '-type=srv', '_pg._tcp.db.default.svc.cluster.local']);
-  assert.match(srv.out, /5432 db-0\.db\.default\.svc\.cluster\.local/);
-  assert.match(srv.out, /5432 db-1\.db\.default\.svc\.cluster\.local/);
+    // Through the cluster DNS IP, as pods ask. busybox nslookup applies the search list only to
+    // names without a dot (glibc and musl use ndots), so dotted names are given in full here.
+    const expect = async (name: string, want: string[]): Promise<void> => {
+      let got: string[] = [];
+      await waitFor(`${name} -> ${want.join(',')}`, async () => {
+        got = await lookup(name);
+        return JSON.stringify(got) === JSON.stringify([...want].sort());
+      }, 60_000, 500).catch(() => assert.fail(`${name}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`));
+    };
+    await expect('web', [webIP]);
+    await expect('web.default.svc.cluster.local', [webIP]);
+    await expect('api.other.svc.cluster.local', [apiIP]);
+    await expect('kubernetes.default.svc.cluster.local', ['10.43.0.1']);
+    await expect('db', [db0, db1]);
+    await expect('db-0.db.default.svc.cluster.local', [db0]);
+    await expect('db-1.db.default.svc.cluster.local', [db1]);
+    await expect('ext', ['192.0.2.7']);
+    await expect('outside.example', ['192.0.2.7']);
+    await expect('registry.lab', ['192.0.2.50']);
+    // Absolute (trailing dot): busybox would otherwise try only the search list for a dotless name.
+    await expect(`${cluster.node}.`, [cluster.netns.nodeIP]);
+    // The kubelet's /etc/hosts names a StatefulSet pod by its FQDN too.
+    const hosts = (await podExec(cluster, 'db-0', ['cat', '/etc/hosts'])).out;
+    assert.match(hosts, new RegExp(`^${db0.replace(/\./g, '\\.')}\\tdb-0\\.db\\.default\\.svc\\.cluster\\.local\\tdb-0$`, 'm'));
+    const missing = await podExec(cluster, 'client', ['nslookup', '-type=a', 'nope.default.svc.cluster.local']);
+    assert.match(missing.out, /NXDOMAIN/);
+    const srv = await podExec(cluster, 'client', ['nslookup', '-type=srv', '_pg._tcp.db.default.svc.cluster.local']);
+    assert.match(srv.out, /5432 db-0\.db\.default\.svc\.cluster\.local/);
+    assert.match(srv.out, /5432 db-1\.db\.default\.svc\.cluster\.local/);
+  } finally {
+    // The StatefulSet would recreate its pods while the cluster's cleanup empties the runtime.
+    await cluster.kubectl(['delete', 'statefulset', 'db', '--cascade=orphan'], { timeoutMs: 30_000 });
+  }
 });
 
 test('--disable coredns: no kube-dns Service and nothing listening', { skip, timeout: 300_000 }, async (t) => {
