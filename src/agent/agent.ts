@@ -30,6 +30,7 @@ import { privatizeCopiedUpDirs } from './rootless-dirs.js';
 import { StaticPods } from './static-pods/index.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { NetworkPolicyController } from '../netpol/index.js';
+import { NodeStatsCollector, usageToJson } from './stats/collector.js';
 import { KubeletApi } from './kubelet-api/index.js';
 
 const log = logger('agent');
@@ -128,7 +129,8 @@ export class Agent implements Runnable {
     let kubeletPort = this.options.kubeletApi?.port ?? 10250;
     if (this.options.kubeletApi) {
       const tls = await this.options.kubeletApi.tls([config.nodeName, osHostname(), nodeIP, ...config.agent.nodeIPs, '127.0.0.1', 'localhost']);
-      const api = new KubeletApi({ cri, tls, host: '0.0.0.0', port: kubeletPort });
+      const usage = new NodeStatsCollector(config.nodeName, { criSocket: () => socket, rootless: config.rootless });
+      const api = new KubeletApi({ cri, tls, host: '0.0.0.0', port: kubeletPort, usage: async () => usageToJson(await usage.snapshot()) });
       await api.start(signal);
       kubeletPort = api.port;
     }

@@ -1,14 +1,17 @@
 /**
  * The metrics API (metrics.k8s.io/v1beta1, what `kubectl top` reads), served in-process by the
- * API server from the nodes' usage collectors: NodeMetrics per node that has one, PodMetrics per
- * pod with measured containers. Nodes joined from other machines have no collector here yet, so
- * they are left out (as metrics-server leaves out nodes it cannot scrape). When no node can be
- * measured the answer is a 503 Status saying why, which kubectl prints.
+ * API server from the nodes' usage: its own node's in-process collector, joined agents' through
+ * their kubelet API. A node that cannot be measured is left out (as metrics-server leaves out
+ * nodes it cannot scrape); when none can, the answer is a 503 Status saying why, which kubectl
+ * prints.
  */
 import type { KubeObject } from '../api/types.js';
 import { StatusError } from '../apiserver/errors.js';
 import type { VirtualResource } from '../apiserver/types.js';
-import { MetricsUnavailableError, type NodeStatsCollector, type NodeUsageSnapshot } from '../agent/stats/collector.js';
+import { MetricsUnavailableError, type NodeUsageSnapshot } from '../agent/stats/collector.js';
+import type { UsageSource } from './remote.js';
+
+export { remoteUsage, type KubeletTls, type UsageSource } from './remote.js';
 
 const API_VERSION = 'metrics.k8s.io/v1beta1';
 
@@ -17,15 +20,15 @@ const memory = (bytes: number): string => `${Math.round(bytes / 1024)}Ki`;
 const stamp = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 export interface MetricsSources {
-  /** The collectors of the nodes this process can measure. */
-  collectors(): readonly NodeStatsCollector[];
+  /** The nodes to measure: this process's own, and joined agents through their kubelet API. */
+  collectors(): readonly UsageSource[];
   /** Labels of a node / pod, as the metrics objects carry them. */
   labelsOf(kind: 'node' | 'pod', namespace: string, name: string): Promise<Record<string, string> | undefined>;
 }
 
 async function snapshots(sources: MetricsSources): Promise<NodeUsageSnapshot[]> {
   const collectors = sources.collectors();
-  if (collectors.length === 0) throw new StatusError(503, 'ServiceUnavailable', 'metrics not available: no node of this server runs an agent (k3s server --disable-agent), and joined agents are not measured yet', {});
+  if (collectors.length === 0) throw new StatusError(503, 'ServiceUnavailable', 'metrics not available: the cluster has no node to measure', {});
   const results = await Promise.allSettled(collectors.map((c) => c.snapshot()));
   const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   if (ok.length === 0) {

@@ -22,7 +22,7 @@ import {
   type RbacLookup,
 } from '../auth/index.js';
 import { supervisorEndpoints } from '../join/index.js';
-import { metricsApi } from '../metrics/index.js';
+import { metricsApi, remoteUsage, type KubeletTls } from '../metrics/index.js';
 import type { NodeStatsCollector } from '../agent/stats/collector.js';
 import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
@@ -94,7 +94,7 @@ export class ControlPlane implements Runnable {
     const faceSignal = new AbortController();
     await face.start(faceSignal.signal);
 
-    const holder: { apiserver?: ApiServer } = {};
+    const holder: { apiserver?: ApiServer; kubeletClient?: KubeletTls } = {};
     const authn = createAuthenticator(pki, {
       clusterDomain: config.cluster.clusterDomain,
       lookup: async (ref) => {
@@ -135,7 +135,12 @@ export class ControlPlane implements Runnable {
       ...standardExtensions(catalogue),
       subjectRules: (user, namespace) => authorizer.rulesFor(user, namespace),
       virtualResources: metricsApi({
-        collectors: this.collectors,
+        collectors: () => {
+          const local = this.collectors();
+          const mine = new Set(local.map((c) => c.nodeName));
+          const nodes = (holder.apiserver?.cache.list('/registry/minions/') ?? []).map((e) => e.object).filter((n) => !mine.has(n.metadata?.name ?? ''));
+          return [...local, ...(holder.kubeletClient ? nodes.map((n) => remoteUsage(n, holder.kubeletClient!)) : [])];
+        },
         labelsOf: async (kind, namespace, name) => {
           const apiserver = holder.apiserver;
           const info = apiserver?.catalogue.lookup('', 'v1', kind === 'node' ? 'nodes' : 'pods');
@@ -181,7 +186,7 @@ export class ControlPlane implements Runnable {
       serviceCidr: config.cluster.serviceCidrs[0] ?? '10.43.0.0/16',
       advertiseAddress: advertiseAddress(config),
       nodePortRange: config.cluster.nodePortRange,
-      kubeletClient: await kubeletClientTls(pki),
+      kubeletClient: (holder.kubeletClient = await kubeletClientTls(pki)),
       supervisor: supervisorEndpoints({
         pki,
         password: tokens.password,

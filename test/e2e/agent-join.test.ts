@@ -98,6 +98,12 @@ spec:
   // The API server reaches the agent's kubelet API (serving certificate issued at join).
   const logs = await cluster.kubectl(['logs', 'on-agent']);
   assert.equal(logs.stdout.trim(), 'started', logs.stderr);
+  // kubectl top reaches the joined node's usage through its kubelet API too.
+  await waitFor('kubectl top node lists both nodes', async () => {
+    const r = await cluster.kubectl(['top', 'node', '--no-headers']);
+    return r.code === 0 && r.stdout.includes(node) && r.stdout.includes(cluster.node);
+  }, 60_000, 1000);
+  await waitFor('kubectl top pod on-agent', async () => /^on-agent\s+\d+m\s+\d+Mi/m.test((await cluster.kubectl(['top', 'pod', 'on-agent', '--no-headers'])).stdout), 60_000, 1000);
   // The node authorizer keeps the kubelet to what its pods use: another node's secret is refused.
   const forbidden = await cluster.kubectl(['--kubeconfig', join(dataDir, 'agent', 'kubelet.kubeconfig'), 'get', 'secret', '-n', 'kube-system', `${cluster.node}.node-password.k3s`]);
   assert.notEqual(forbidden.code, 0);

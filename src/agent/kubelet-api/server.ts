@@ -33,9 +33,11 @@ export interface KubeletApiOptions {
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
+  /** The node's resource usage, served at GET /stats/usage for the API server's metrics.k8s.io. */
+  readonly usage?: () => Promise<unknown>;
 }
 
-const REASONS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 500: 'InternalError', 502: 'InternalError' };
+const REASONS: Record<number, string> = { 503: 'ServiceUnavailable', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 500: 'InternalError', 502: 'InternalError' };
 
 function status(code: number, message: string): string {
   return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: REASONS[code] ?? 'InternalError', code });
@@ -145,6 +147,17 @@ export class KubeletApi {
     const { kind, parts } = route(url.pathname);
     if (kind === 'healthz' && parts.length === 0) {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (url.pathname === '/stats/usage' && req.method === 'GET' && this.options.usage) {
+      let body: string;
+      try {
+        body = JSON.stringify(await this.options.usage());
+      } catch (err) {
+        // Not measurable here (rootless without cgroups): the reason goes back as a 503.
+        throw new KubeletError(503, (err as Error).message);
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
       return;
     }
     if (kind === 'containerLogs' && parts.length === 3 && req.method === 'GET') return this.#logs(parts as [string, string, string], url.searchParams, res);

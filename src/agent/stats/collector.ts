@@ -118,3 +118,13 @@ export class NodeStatsCollector {
     return { at, nodeCpuNs: nodeCpuNs(), memoryBytes: nodeWorkingSet(), containers };
   }
 }
+
+/** The wire form of a snapshot (GET /stats/usage on the kubelet API): pods as [key, containers] pairs. */
+export function usageToJson(s: NodeUsageSnapshot): unknown {
+  return { ...s, timestamp: s.timestamp.toISOString(), pods: [...s.pods] };
+}
+
+export function usageFromJson(value: unknown): NodeUsageSnapshot {
+  const v = value as Omit<NodeUsageSnapshot, 'timestamp' | 'pods'> & { timestamp: string; pods: [string, ContainerUsage[]][] };
+  return { ...v, timestamp: new Date(v.timestamp), pods: new Map(v.pods) };
+}
