@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { KubeObject } from '../api/types.js';
-import { labelSelectorFromObject } from '../apiserver/selectors/labels.js';
+import { labelSelectorFromObject, type LabelSelector } from '../apiserver/selectors/labels.js';
 
 export const TOP_CHAIN = 'K3S-NP-FORWARD';
 /** Every chain this controller owns matches this (stale ones are deleted). */
@@ -85,21 +85,34 @@ export function policyTypes(policy: NetworkPolicy): { ingress: boolean; egress: 
   return { ingress: true, egress: (policy.spec?.egress?.length ?? 0) > 0 };
 }
 
-function selects(policy: NetworkPolicy, pod: NpPod): boolean {
-  return pod.metadata?.namespace === policy.metadata?.namespace && labelSelectorFromObject(policy.spec?.podSelector).matches(pod.metadata?.labels);
+/** Parsed selectors by their object: a build asks the same selector about every pod. */
+const selectorCache = new WeakMap<object, LabelSelector>();
+function selector(object: unknown): LabelSelector {
+  if (object === null || typeof object !== 'object') return labelSelectorFromObject(object);
+  let parsed = selectorCache.get(object);
+  if (!parsed) selectorCache.set(object, (parsed = labelSelectorFromObject(object)));
+  return parsed;
 }
 
-/** The pods a peer names (for podSelector and/or namespaceSelector peers). */
-function peerPods(peer: PolicyPeer, policyNamespace: string, state: ClusterState): NpPod[] {
+function selects(policy: NetworkPolicy, pod: NpPod): boolean {
+  return pod.metadata?.namespace === policy.metadata?.namespace && selector(policy.spec?.podSelector).matches(pod.metadata?.labels);
+}
+
+/** The pods a peer names (for podSelector and/or namespaceSelector peers); memoized per build. */
+function peerPods(peer: PolicyPeer, policyNamespace: string, state: ClusterState, memo: Map<PolicyPeer, NpPod[]>): NpPod[] {
+  const known = memo.get(peer);
+  if (known) return known;
   let namespaces: Set<string>;
   if (peer.namespaceSelector !== undefined) {
-    const sel = labelSelectorFromObject(peer.namespaceSelector);
+    const sel = selector(peer.namespaceSelector);
     namespaces = new Set(state.namespaces.filter((ns) => sel.matches(ns.metadata?.labels)).map((ns) => ns.metadata?.name ?? ''));
   } else {
     namespaces = new Set([policyNamespace]);
   }
-  const podSel = labelSelectorFromObject(peer.podSelector);
-  return state.pods.filter((p) => namespaces.has(p.metadata?.namespace ?? '') && podSel.matches(p.metadata?.labels) && podIPv4(p) !== undefined);
+  const podSel = selector(peer.podSelector);
+  const pods = state.pods.filter((p) => namespaces.has(p.metadata?.namespace ?? '') && podSel.matches(p.metadata?.labels) && podIPv4(p) !== undefined);
+  memo.set(peer, pods);
+  return pods;
 }
 
 function protoOf(port: PolicyPort): string {
@@ -164,6 +177,7 @@ function directionRules(
   direction: 'ingress' | 'egress',
   state: ClusterState,
   chains: Chains,
+  memo: Map<PolicyPeer, NpPod[]>,
 ): string[] {
   const peerFlag = direction === 'ingress' ? '-s' : '-d';
   const lines = [rule(chain, ['-j', 'MARK', '--set-xmark', CLEAR_MARK])];
@@ -200,7 +214,7 @@ function directionRules(
           for (const m of portMatches(r.ports, direction === 'ingress' ? self : undefined)) lines.push(rule(chain, [peerFlag, block.cidr, ...m, ...comment, ...target]));
           continue;
         }
-        for (const pod of peerPods(peer, ns, state)) {
+        for (const pod of peerPods(peer, ns, state, memo)) {
           for (const m of portMatches(r.ports, direction === 'ingress' ? self : pod)) lines.push(rule(chain, [peerFlag, `${podIPv4(pod)}/32`, ...m, ...comment, '-j', 'MARK', '--set-xmark', ACCEPT_MARK]));
         }
       }
@@ -215,6 +229,7 @@ function directionRules(
 /** Every chain for the pods of `nodeName`; K3S-NP-FORWARD first. */
 export function buildChains(state: ClusterState, nodeName: string): Chains {
   const chains: Chains = new Map();
+  const memo = new Map<PolicyPeer, NpPod[]>();
   const top = [rule(TOP_CHAIN, ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'])];
   chains.set(TOP_CHAIN, top);
   const local = state.pods
@@ -229,12 +244,12 @@ export function buildChains(state: ClusterState, nodeName: string): Chains {
     const id = hash(`${pod.metadata?.uid ?? podName(pod)}`);
     if (ingress.length > 0) {
       const chain = `K3S-NP-I-${id}`;
-      chains.set(chain, directionRules(chain, pod, ingress, 'ingress', state, chains));
+      chains.set(chain, directionRules(chain, pod, ingress, 'ingress', state, chains, memo));
       top.push(rule(TOP_CHAIN, ['-d', `${ip}/32`, '-m', 'comment', '--comment', `"ingress to ${podName(pod)}"`, '-j', chain]));
     }
     if (egress.length > 0) {
       const chain = `K3S-NP-E-${id}`;
-      chains.set(chain, directionRules(chain, pod, egress, 'egress', state, chains));
+      chains.set(chain, directionRules(chain, pod, egress, 'egress', state, chains, memo));
       top.push(rule(TOP_CHAIN, ['-s', `${ip}/32`, '-m', 'comment', '--comment', `"egress from ${podName(pod)}"`, '-j', chain]));
     }
   }
