@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type * as DbusNext from 'dbus-next';
 import type { ClientInterface, MessageBus } from 'dbus-next';
 
 export type ScopeResult = { readonly ok: true; readonly unit: string } | { readonly ok: false; readonly reason: string };
@@ -48,7 +49,7 @@ interface SystemdManager extends ClientInterface {
   StartTransientUnit(name: string, mode: string, properties: unknown[][], aux: unknown[]): Promise<string>;
 }
 
-async function requestScope(dbus: typeof import('dbus-next'), bus: MessageBus, request: ScopeRequest): Promise<ScopeResult> {
+async function requestScope(dbus: typeof DbusNext, bus: MessageBus, request: ScopeRequest): Promise<ScopeResult> {
   const object = await bus.getProxyObject('org.freedesktop.systemd1', '/org/freedesktop/systemd1');
   const manager = object.getInterface<SystemdManager>('org.freedesktop.systemd1.Manager');
   // JobRemoved can arrive before the method reply: keep every result by job path.

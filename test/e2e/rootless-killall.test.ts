@@ -20,7 +20,12 @@ function processTree(pid: number): Set<number> {
   const tree = new Set([pid]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [child, parent] of rows) if (!tree.has(child!) && tree.has(parent!)) (tree.add(child!), (grew = true));
+    for (const [child, parent] of rows) {
+      if (!tree.has(child!) && tree.has(parent!)) {
+        tree.add(child!);
+        grew = true;
+      }
+    }
   }
   return tree;
 }

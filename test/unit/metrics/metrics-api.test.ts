@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NodeStatsCollector, nodeCpuNs, nodeWorkingSet, type NodeUsageSnapshot } from '../../../src/agent/stats/collector.js';
-import { ApiError } from '../../../src/client/types.js';
+import type { ApiError } from '../../../src/client/types.js';
 import { metricsApi } from '../../../src/metrics/index.js';
 
 function fakeCollector(snapshot: () => Promise<NodeUsageSnapshot>): NodeStatsCollector {
