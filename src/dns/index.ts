@@ -7,3 +7,4 @@ export { Resolver } from './resolver.js';
 export { DnsListener, type BoundAddress, type ListenAddress } from './listener.js';
 export * as wire from './wire.js';
 export { clusterDnsFromConfig } from './from-config.js';
+export { RemoveClusterDns } from './remove.js';

@@ -8,7 +8,7 @@ import { logger } from '../log/index.js';
 import { PortForwarder, UNPRIVILEGED_PORT_START_ENV, type Forward } from '../rootless/index.js';
 import { Agent, KUBELET_PORT } from '../agent/index.js';
 import { NodeStatsCollector } from '../agent/stats/collector.js';
-import { clusterDnsFromConfig } from '../dns/index.js';
+import { clusterDnsFromConfig, RemoveClusterDns } from '../dns/index.js';
 import type { ApiClient } from '../client/index.js';
 import { ControlPlane } from './control-plane.js';
 import { Controllers } from './controllers.js';
@@ -29,6 +29,7 @@ export async function runServer(config: Config): Promise<number> {
   // The server's own node (upstream: "pods can run on the server"), on the loopback client.
   // Cluster DNS answers on the node's address, so only where this process runs a node.
   if (!config.components.disableAgent && !config.components.disabled.has('coredns')) supervisor.add(clusterDnsFromConfig(config, () => loopbackOf(controlPlane)));
+  else if (config.components.disabled.has('coredns')) supervisor.add(new RemoveClusterDns(() => loopbackOf(controlPlane)));
   if (!config.components.disableAgent) {
     holder.agent = new Agent(config, { client: () => loopbackOf(controlPlane), controlPlane: true, startedAt, kubeletApi: { port: KUBELET_PORT, tls: (names) => controlPlane.kubeletTls(names) } });
     supervisor.add(holder.agent);

@@ -12,7 +12,7 @@ import { Socket } from 'node:net';
 import { test } from 'node:test';
 import type { KubeObject } from '../../../src/api/types.js';
 import type { ApiClient } from '../../../src/client/types.js';
-import { ClusterDns } from '../../../src/dns/index.js';
+import { ClusterDns, RemoveClusterDns } from '../../../src/dns/index.js';
 import { CLASS_IN, decode, encode, query, RCODE, TYPE, type Message } from '../../../src/dns/wire.js';
 import { run, waitFor } from '../../helpers/index.js';
 import { startHarness } from '../apiserver/harness.js';
@@ -215,4 +215,22 @@ test('busybox nslookup (a real stub resolver) resolves a Service through the lis
     output = r.stdout + r.stderr;
     return output.includes(ip);
   }, 15_000, 200).catch(() => assert.fail(`nslookup never answered ${ip}:\n${output}`));
+});
+
+test('--disable coredns removes the kube-dns objects an earlier run made, and leaves a user-made kube-dns alone', async (t) => {
+  const harness = await startHarness(t);
+  const client = harness.server.loopback();
+  const ks = { group: '', version: 'v1', resource: 'services', namespace: 'kube-system' } as const;
+  const dns = new ClusterDns({ client, clusterDomain: 'cluster.local', clusterIPs: ['10.43.0.10'], listen: { address: '127.0.0.1', port: 0 }, resolvConf: undefined, nodeName: 'n' });
+  const ac = new AbortController();
+  await dns.start(ac.signal);
+  await waitFor('kube-dns slice', async () => (await client.get({ ...SLICES, namespace: 'kube-system' }, 'kube-dns-k3s').catch(() => undefined)) !== undefined, 10_000, 50);
+  ac.abort();
+  await dns.stopped();
+  await new RemoveClusterDns(() => client).start();
+  await assert.rejects(client.get(ks, 'kube-dns'), /not found/);
+  await assert.rejects(client.get({ ...SLICES, namespace: 'kube-system' }, 'kube-dns-k3s'), /not found/);
+  await client.create(ks, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns' }, spec: { ports: [{ port: 53, protocol: 'UDP' }] } });
+  await new RemoveClusterDns(() => client).start();
+  assert.equal((await client.get(ks, 'kube-dns')).metadata?.name, 'kube-dns');
 });
