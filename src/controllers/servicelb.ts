@@ -153,6 +153,8 @@ export class ServiceLbController extends QueueController {
   private nodes!: Informer<LbNode>;
   private slices!: Informer<LbSlice>;
   /** The conflict each Service was last told about, so the event is not repeated on every sync. */
+  /** Services this controller gave addresses to (so it clears only its own). */
+  private readonly served = new Set<string>();
   private readonly announced = new Map<string, string>();
 
   constructor(private readonly options: ServiceLbOptions) {
@@ -192,15 +194,19 @@ export class ServiceLbController extends QueueController {
     const svc = this.services.get(key);
     if (!svc) {
       this.announced.delete(key);
+      this.served.delete(key);
       return;
     }
     if (svc.spec?.loadBalancerClass) return;
     if (svc.spec?.type !== 'LoadBalancer') {
-      // The Service stopped being a load balancer: what it showed is no longer true.
-      if (currentIps(svc).length > 0) await this.patchIngress(svc, []);
+      // The Service stopped being a load balancer: the addresses we gave it are no longer true.
+      // Status someone else wrote on a Service we never served is theirs (as upstream, which
+      // cleans up only Services carrying its finalizer).
+      if (this.served.delete(key) && currentIps(svc).length > 0) await this.patchIngress(svc, []);
       this.announced.delete(key);
       return;
     }
+    this.served.add(key);
     const conflict = portConflicts(this.services.list()).get(key);
     const decision = desiredIngress(svc, this.nodes.list(), this.slices.byIndex('service', key), conflict, this.options.rootless);
     const before = currentIps(svc);
