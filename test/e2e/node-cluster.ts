@@ -4,10 +4,10 @@
  * the host's. kubectl runs inside the namespace too (the API server listens on its loopback);
  * the host reaches the node at `netns.nodeIP`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerdPaths } from '../../src/agent/index.js';
-import { K3S_BIN, tempDir, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
+import { K3S_BIN, run, tempDir, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
 import { createNetNamespace, type NetNamespace } from '../helpers/netns.js';
 import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
 
@@ -38,7 +38,12 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   let cleanup: () => Promise<void> = async () => {};
   t.after(() => cleanup());
   const netns = await createNetNamespace(t, options.label ?? 'node');
+  // Runs after the namespace's processes are killed and before the dir is removed: a sandbox
+  // made while the test was ending can leave its shm or rootfs mounted under the data dir.
+  let dirForMounts = '';
+  t.after(() => unmountUnder(dirForMounts));
   const dir = tempDir(t, 'k3s-node-');
+  dirForMounts = dir;
   const dataDir = join(dir, 'data');
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   const node = `node-${netns.name.slice(5)}`;
@@ -56,6 +61,8 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   const socket = containerdPaths(dataDir, { rootless: false }).socket;
   cleanup = async () => {
     if (server.child.exitCode === null) {
+      // Workloads first, or their controllers replace the pods while the runtime is emptied.
+      await kubectl(['delete', 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs', '--all', '--all-namespaces', '--wait=false'], { timeoutMs: 20_000 });
       await kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=0', '--force', '--wait=false'], { timeoutMs: 20_000 });
     }
     if (existsSync(socket)) await cleanUpRuntime(socket);
@@ -66,4 +73,15 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   }, 60_000, 50);
   await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100);
   return { dir, dataDir, kubeconfig, node, netns, server, readyMs: Date.now() - started, kubectl };
+}
+
+/** Lazily unmounts every mount point below `dir`, deepest first. */
+async function unmountUnder(dir: string): Promise<void> {
+  if (!dir) return;
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const point of points) await run('umount', ['-l', point]);
 }
