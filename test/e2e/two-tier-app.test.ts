@@ -6,11 +6,9 @@
  * ClusterIP; web itself is a LoadBalancer Service (ServiceLB) that the host reaches.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem } from '../helpers/users.js';
+import { freePort, run, waitFor, type RunResult } from '../helpers/index.js';
+import { startRootlessCluster } from './rootless-cluster.js';
 import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
 
 const CGI = `mkdir -p /www/cgi-bin
@@ -77,22 +75,13 @@ test('two-tier app (root): web -> api by DNS name, curl on the host through the 
 });
 
 test('two-tier app (rootless): web -> api by DNS name, curl on the host through the LoadBalancer', { skip: !canRunNodeCluster && 'needs root to create a test user', timeout: 300_000 }, async (t) => {
-  const user = createTestUser(t, 'k3stt');
-  const problem = rootlessPrerequisiteProblem(user);
-  if (problem) return t.skip(problem);
-  const port = await freePort();
+  const cluster = await startRootlessCluster(t, 'k3stt', 'tt');
+  if (typeof cluster === 'string') return t.skip(cluster);
   const webPort = await freePort();
-  const node = `rootless-tt-${process.pid}`;
-  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node]);
-  const kubeconfig = join(user.home, '.kube/k3s.yaml');
-  const cacheDir = join(user.home, '.kube/test-cache');
-  const kubectl: Kubectl = (args, input) => run('kubectl', args, { ...(input !== undefined ? { input } : {}), env: { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: cacheDir, HOME: cacheDir } });
-  await waitFor('k3s is up', () => server.output().includes('"k3s is up"') && existsSync(kubeconfig), 60_000, 100);
-  await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100);
   // Rootless ServiceLB publishes 127.0.0.1: rootlesskit forwards the port from the host's loopback.
-  const body = await applyAndCurl(kubectl, webPort, (ingress) => {
+  const body = await applyAndCurl(cluster.kubectl, webPort, (ingress) => {
     assert.equal(ingress, '127.0.0.1');
     return ingress;
-  }, () => server.output().slice(-4000));
+  }, () => cluster.server.output().slice(-4000));
   assert.equal(body, 'api-says-hi');
 });
