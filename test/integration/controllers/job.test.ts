@@ -127,7 +127,9 @@ describe('job controller', () => {
 
   test('activeDeadlineSeconds fails the job with DeadlineExceeded and deletes its pods', async (t) => {
     const client = await startControllers(t, () => [new JobController()]);
-    await client.create(JOBS, job('slow', { activeDeadlineSeconds: 1, parallelism: 2, completions: 2 }));
+    // 3 s, not 1: the test must see both pods running before the deadline deletes them, and
+    // under load (a CI run) 1 s was once too short for that.
+    await client.create(JOBS, job('slow', { activeDeadlineSeconds: 3, parallelism: 2, completions: 2 }));
     await runningPods(client, 'slow', 2);
     const failed = await condition(client, 'slow', 'Failed');
     assert.equal(((failed.status as { conditions: Cond[] }).conditions.find((c) => c.type === 'Failed'))?.reason, 'DeadlineExceeded');
