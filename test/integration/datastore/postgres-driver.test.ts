@@ -8,11 +8,21 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { parseEndpoint, type PostgresEndpoint } from '../../../src/datastore/endpoint.js';
 import { openPostgres } from '../../../src/datastore/postgres/index.js';
-import { DatastoreOpenError, prefixRange, type Backend, type WatchEvent } from '../../../src/datastore/types.js';
+import { DatastoreOpenError, type Backend } from '../../../src/datastore/types.js';
 import { startPostgres, type SqlServer } from '../../helpers/db-servers.js';
-import { freePort, waitFor } from '../../helpers/index.js';
-import { capture, databaseRestartSuite, text } from '../../helpers/external-sql-suite.js';
+import { freePort } from '../../helpers/index.js';
+import { capture, databaseRestartSuite, sharedDatabaseTests, text, type SqlDialect } from '../../helpers/external-sql-suite.js';
 
+const DIALECT: SqlDialect = {
+  connect: async (server, database) => {
+    const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database });
+    await client.connect();
+    return client;
+  },
+  placeholder: '$1',
+  begin: 'BEGIN',
+  databaseNamed: (name) => `SELECT datname FROM pg_database WHERE datname = '${name}'`,
+};
 
 async function open(t: { after(fn: () => unknown): void }, endpoint: string, options: Parameters<typeof openPostgres>[1] = {}): Promise<Backend> {
   const backend = openPostgres(parseEndpoint(endpoint) as PostgresEndpoint, { logger: capture().log, ...options });
@@ -30,59 +40,7 @@ describe('postgres driver on a real PostgreSQL', () => {
   });
   after(() => server.stop());
 
-  test('two servers on one database: each sees the other\'s writes in its watches, and conflicting updates have one winner', async (t) => {
-    const a = await open(t, server.endpoint(database));
-    const b = await open(t, server.endpoint(database));
-    const seen: WatchEvent[] = [];
-    const w = a.watch({ ...prefixRange('/multi/'), prevKv: true }, { onEvents: (e) => seen.push(...e), onError: (e) => assert.fail(e) });
-    t.after(() => w.cancel());
-    const { revision } = await b.create('/multi/k', text('from-b'));
-    await b.update('/multi/k', text('again-b'), revision);
-    await waitFor('a to see b\'s two writes', () => seen.length >= 2, 5000, 20);
-    assert.deepEqual(seen.map((e) => `${e.type} ${new TextDecoder().decode(e.kv.value)}`), ['put from-b', 'put again-b']);
-    assert.equal((await a.get('/multi/k')).kv?.modRevision, (await b.get('/multi/k')).kv?.modRevision);
-
-    const current = (await a.get('/multi/k')).kv?.modRevision ?? 0;
-    const results = await Promise.all([a.update('/multi/k', text('a-wins'), current), b.update('/multi/k', text('b-wins'), current)]);
-    assert.equal(results.filter((r) => r.succeeded).length, 1, 'exactly one conditional update wins');
-  });
-
-  test('revision ids left by slow or rolled-back transactions of another server: nothing is skipped, nothing invented', async (t) => {
-    const backend = await open(t, server.endpoint(database), { gapTimeoutMs: 200 });
-    const seen: string[] = [];
-    const w = backend.watch(prefixRange('/gap/'), { onEvents: (e) => seen.push(...e.map((x) => `${x.type} ${x.kv.key}`)), onError: (e) => assert.fail(e) });
-    t.after(() => w.cancel());
-    const other = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database });
-    await other.connect();
-    t.after(() => other.end());
-    const insertRow = (key: string): Promise<unknown> =>
-      other.query(`INSERT INTO kv_log (name, created, deleted, create_revision, prev_revision, version, lease, value, old_value) VALUES ($1, 1, 0, 0, 0, 1, 0, '', '')`, [Buffer.from(key)]);
-
-    // Slow: the other server takes the next id and commits well after the gap timeout.
-    await other.query('BEGIN');
-    await insertRow('/gap/slow');
-    const writing = backend.create('/gap/after-slow', text('x'));
-    await new Promise((r) => setTimeout(r, 600));
-    await other.query('COMMIT');
-    await writing;
-    // Rolled back: the id is gone for good; the gap is filled and the next write still flows.
-    await other.query('BEGIN');
-    await insertRow('/gap/never');
-    await other.query('ROLLBACK');
-    await backend.create('/gap/after-rollback', text('y'));
-    await waitFor('both writes', () => seen.length >= 3, 5000, 20);
-    assert.deepEqual(seen, ['put /gap/slow', 'put /gap/after-slow', 'put /gap/after-rollback']);
-    const all = await backend.range(prefixRange('/gap/'));
-    assert.deepEqual(all.kvs.map((kv) => kv.key), ['/gap/after-rollback', '/gap/after-slow', '/gap/slow']);
-  });
-
-  test('creates the database when it does not exist', async (t) => {
-    const name = `k3s_new_${Date.now()}`;
-    const backend = await open(t, server.endpoint(name));
-    await backend.create('/created/db', text('yes'));
-    assert.ok((await backend.dbSize()) > 0, 'the database size is reported');
-    assert.equal((await server.sql(`SELECT datname FROM pg_database WHERE datname = '${name}'`)).trim(), name);
-  });
+  sharedDatabaseTests(() => ({ server, database }), open, DIALECT);
 
   test('a wrong password fails at once with a clear error that does not contain the password', async (t) => {
     const wrong = server.endpoint(database).replace(encodeURIComponent(server.password), 'not-the-password-x9');
