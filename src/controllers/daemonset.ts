@@ -15,6 +15,7 @@ import { orNull, QueueController, type ControllerContext } from './controller.js
 import { ensureRevision, REVISION_HASH_LABEL, REVISIONS, truncateHistory, type ControllerRevision } from './controller-revisions.js';
 import { podForNode, rollingBudget, shouldRunOn, targetNode, type DaemonSet } from './daemonset-util.js';
 import { Expectations } from './expectations.js';
+import { routeOwnedPods } from './owned-pods.js';
 import { controllerOf, isPodAvailable, isPodReady, type PodLike } from './pods.js';
 
 const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets' } as const;
@@ -64,30 +65,7 @@ export class DaemonSetController extends QueueController {
       for (const ds of this.sets.list()) this.queue.add(objectKey(ds));
     };
     this.nodes.addHandlers({ onAdd: all, onDelete: all, onUpdate: (n, old) => placementView(n) !== placementView(old) && all() });
-    const owner = (pod: PodLike): string | undefined => {
-      const o = controllerOf(pod);
-      return o?.kind === 'DaemonSet' ? `${pod.metadata?.namespace}/${o.name}` : undefined;
-    };
-    this.pods.addHandlers({
-      onAdd: (pod) => {
-        const key = owner(pod);
-        if (!key) return this.enqueueMatching(pod);
-        this.expectations.creationObserved(key);
-        this.queue.add(key);
-      },
-      onUpdate: (pod) => {
-        const key = owner(pod);
-        if (!key) return this.enqueueMatching(pod);
-        if (pod.metadata?.deletionTimestamp) this.expectations.deletionObserved(key, pod.metadata.uid ?? '');
-        this.queue.add(key);
-      },
-      onDelete: (pod) => {
-        const key = owner(pod);
-        if (!key) return;
-        this.expectations.deletionObserved(key, pod.metadata?.uid ?? '');
-        this.queue.add(key);
-      },
-    });
+    routeOwnedPods(this.pods, { kind: 'DaemonSet', expectations: this.expectations, enqueue: (key) => this.queue.add(key), orphan: (pod) => this.enqueueMatching(pod) });
   }
 
   private enqueueMatching(pod: PodLike): void {

@@ -37,6 +37,7 @@ import {
   type JobStatus,
 } from './job-util.js';
 import { Expectations } from './expectations.js';
+import { routeOwnedPods } from './owned-pods.js';
 import { controllerOf, isPodActive, isPodReady, podRank, type PodLike } from './pods.js';
 
 const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const;
@@ -95,30 +96,7 @@ export class JobController extends QueueController {
         this.lastFailure.delete(objectKey(job));
       },
     });
-    const owner = (pod: PodLike): string | undefined => {
-      const o = controllerOf(pod);
-      return o?.kind === 'Job' ? `${pod.metadata?.namespace}/${o.name}` : undefined;
-    };
-    this.pods.addHandlers({
-      onAdd: (pod) => {
-        const key = owner(pod);
-        if (!key) return this.enqueueMatching(pod);
-        this.expectations.creationObserved(key);
-        this.queue.add(key);
-      },
-      onUpdate: (pod) => {
-        const key = owner(pod);
-        if (!key) return;
-        if (pod.metadata?.deletionTimestamp) this.expectations.deletionObserved(key, pod.metadata.uid ?? '');
-        this.queue.add(key);
-      },
-      onDelete: (pod) => {
-        const key = owner(pod);
-        if (!key) return;
-        this.expectations.deletionObserved(key, pod.metadata?.uid ?? '');
-        this.queue.add(key);
-      },
-    });
+    routeOwnedPods(this.pods, { kind: 'Job', expectations: this.expectations, enqueue: (key) => this.queue.add(key), orphan: (pod) => this.enqueueMatching(pod) });
   }
 
   /** An orphan pod may be adopted by a running job whose selector matches it. */

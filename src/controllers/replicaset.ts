@@ -12,6 +12,7 @@ import { objectKey, splitKey, type Informer } from '../client/informer.js';
 import { isNotFound, type ResourceRef } from '../client/types.js';
 import { orNull, QueueController, type ControllerContext } from './controller.js';
 import { Expectations } from './expectations.js';
+import { routeOwnedPods } from './owned-pods.js';
 import { controllerOf, isPodActive, isPodAvailable, isPodReady, podRank, type PodLike } from './pods.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
@@ -50,40 +51,14 @@ export class ReplicaSetController extends QueueController {
       onUpdate: (rs) => this.queue.add(objectKey(rs)),
       onDelete: (rs) => this.expectations.forget(objectKey(rs)),
     });
-    this.pods.addHandlers({
-      onAdd: (pod) => {
-        const rs = this.ownerKey(pod);
-        if (rs) {
-          this.expectations.creationObserved(rs);
-          this.queue.add(rs);
-        } else this.enqueueMatching(pod);
-      },
-      onUpdate: (pod, old) => {
-        const rs = this.ownerKey(pod);
-        const oldRs = this.ownerKey(old);
-        if (oldRs && oldRs !== rs) this.queue.add(oldRs);
-        if (rs) {
-          if (pod.metadata?.deletionTimestamp) this.observeDeletion(rs, pod);
-          this.queue.add(rs);
-        } else this.enqueueMatching(pod);
-      },
-      onDelete: (pod) => {
-        const rs = this.ownerKey(pod);
-        if (!rs) return;
-        this.observeDeletion(rs, pod);
-        this.queue.add(rs);
-      },
+    routeOwnedPods(this.pods, {
+      kind: 'ReplicaSet',
+      expectations: this.expectations,
+      enqueue: (key) => this.queue.add(key),
+      orphan: (pod) => this.enqueueMatching(pod),
+      // Deletions are expected under the pod's key (the set deletes by name).
+      deletionId: (pod) => objectKey(pod),
     });
-  }
-
-  private observeDeletion(rsKey: string, pod: KubeObject): void {
-    this.expectations.deletionObserved(rsKey, objectKey(pod));
-  }
-
-  private ownerKey(pod: KubeObject): string | undefined {
-    const owner = controllerOf(pod);
-    if (!owner || owner.kind !== 'ReplicaSet') return undefined;
-    return `${pod.metadata?.namespace}/${owner.name}`;
   }
 
   /** An orphan may be adopted by any set whose selector matches it. */
