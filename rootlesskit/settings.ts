@@ -26,6 +26,13 @@ export interface RootlessKitSettings {
   readonly cgroupns?: boolean;
   readonly utsns?: boolean;
   readonly ipcns?: boolean;
+  /**
+   * Where rootlesskit looks up the user's subordinate ids: 'static' reads /etc/subuid and
+   * /etc/subgid itself; 'dynamic' runs getsubids (four runs: uid and gid, by name and by number);
+   * rootlesskit's own default, 'auto', is dynamic whenever getsubids is installed. The flag
+   * exists since rootlesskit 1.1.0 (SUBID_SOURCE_SINCE); older releases only read the files.
+   */
+  readonly subidSource?: 'auto' | 'dynamic' | 'static';
   /** Move the child's processes into this cgroup v2 subgroup (needs a writable cgroup2 dir). */
   readonly evacuateCgroup2?: string;
   readonly debug?: boolean;
@@ -50,6 +57,7 @@ export function rootlessKitArgv(settings: RootlessKitSettings): string[] {
   if (settings.cgroupns) args.push('--cgroupns');
   if (settings.utsns) args.push('--utsns');
   if (settings.ipcns) args.push('--ipcns');
+  if (settings.subidSource) args.push(`--subid-source=${settings.subidSource}`);
   if (settings.evacuateCgroup2) args.push(`--evacuate-cgroup2=${settings.evacuateCgroup2}`);
   if (settings.debug) args.push('--debug');
   return [...args, ...settings.command];

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RootlessKitClient, rootlessKitArgv, startRootlessKit, type RootlessKitSettings } from '../../rootlesskit/index.js';
+import { RootlessKitClient, rootlessKitArgv, rootlessKitVersion, startRootlessKit, SUBID_SOURCE_SINCE, versionAtLeast, type RootlessKitSettings } from '../../rootlesskit/index.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { logger } from '../log/index.js';
 import { assertPreflight } from '../preflight/index.js';
@@ -23,6 +23,9 @@ import { startDelegatedScope } from './systemd-scope.js';
 
 /** Subgroup rootlesskit moves the child's processes into, so the child may enable controllers. */
 export const EVACUATION_CGROUP = 'k3s_evac';
+
+/** rootlesskit runs this (four times) for the subordinate ids unless told to read the files. */
+const GETSUBIDS = '/usr/bin/getsubids';
 
 /** Set by the wrapper to its own PID: the process that will exec rootlesskit. */
 export const HANDOFF_PID_ENV = 'K3S_HANDOFF_PID';
@@ -63,6 +66,8 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
  */
 export async function planRootless(config: Config, options: LaunchOptions, extraPid?: number): Promise<RootlessPlan> {
   const settings = config.rootlessSettings;
+  // Asked now, answered while the checks below run (see subidSource).
+  const kitVersion = existsSync(GETSUBIDS) ? rootlessKitVersion() : undefined;
   mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
   await refuseSecondInstance(settings.stateDir, config.dataDir);
   // Everything rootlesskit would otherwise fail on obscurely (subuid ranges, newuidmap, tun,
@@ -86,6 +91,9 @@ export async function planRootless(config: Config, options: LaunchOptions, extra
     cgroupns: true,
     utsns: true,
     ipcns: true,
+    // Preflight has just found the ranges in /etc/subuid and /etc/subgid (it requires them there):
+    // reading the files spares rootlesskit its four getsubids runs, ~25 ms of every start.
+    ...(kitVersion && versionAtLeast(await kitVersion, SUBID_SOURCE_SINCE) ? { subidSource: 'static' as const } : {}),
     ...(delegatedWithControllers ? { evacuateCgroup2: EVACUATION_CGROUP } : {}),
     command: options.command,
   };

@@ -42,6 +42,8 @@ export class PortForwarder implements Runnable {
   #desired: Forward[];
   #log: Logger | undefined;
   #running: Promise<void> = Promise.resolve();
+  /** The first failure of the initial forwards, once they are done (undefined: all made). */
+  #initial: Promise<Error | undefined> = Promise.resolve(undefined);
 
   constructor(
     stateDir: string,
@@ -53,13 +55,31 @@ export class PortForwarder implements Runnable {
     this.#desired = [...initial];
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  /**
+   * Asks rootlesskit for the initial forwards (the API server port) without waiting for them:
+   * they are made while the control plane starts, off the start-up's critical path. The
+   * `confirmation` runnable, started after the control plane, fails start-up if they could not be made.
+   */
+  start(signal: AbortSignal): Promise<void> {
     this.#log = logger('rootless-ports');
-    // The initial forwards (the API server port) are required: failing them fails startup.
-    const failures = await this.reconcile();
-    if (failures.length > 0) throw failures[0]!.error;
+    const initial = this.reconcile();
+    this.#running = initial.then(() => undefined, () => undefined);
+    this.#initial = initial.then(
+      (failures) => failures[0]?.error,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
     signal.addEventListener('abort', () => void this.#removeAll(), { once: true });
+    return Promise.resolve();
   }
+
+  /** Fails start-up, with the reason and the fix, when an initial forward (the API server port) could not be made. */
+  readonly confirmation: Runnable = {
+    name: 'rootless-ports-initial',
+    start: async () => {
+      const error = await this.#initial;
+      if (error) throw error;
+    },
+  };
 
   /**
    * Replaces the wanted set (called as Services change) and reconciles; resolves with the

@@ -25,6 +25,8 @@ export async function runServer(config: Config): Promise<number> {
   const collector = new NodeStatsCollector(config.nodeName, { criSocket: () => holder.agent?.criSocket, rootless: config.rootless });
   const controlPlane = new ControlPlane(config, startedAt, () => (holder.agent ? [collector] : []));
   supervisor.add(controlPlane);
+  // The API server port's forward is made while the control plane starts; a failure (the port is taken on the host) still fails start-up.
+  if (ports) supervisor.add(ports.forwarder.confirmation);
   supervisor.add(new Controllers({ client: () => loopbackOf(controlPlane), serverCaFile: tlsPaths(config).serverCa, ...(ports ? { rootlessPorts: ports } : {}), ...(config.components.disabled.has('servicelb') ? {} : { serviceLB: { rootless: config.rootless } }) }));
   // The server's own node (upstream: "pods can run on the server"), on the loopback client.
   // Cluster DNS answers on the node's address, so only where this process runs a node.

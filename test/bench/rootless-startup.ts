@@ -3,7 +3,9 @@
  * `k3s server --rootless` as a fresh user, each on a new data dir: time from spawn until the host
  * sees the API answer /readyz through the written kubeconfig, and until the node is Ready there;
  * then, after a short idle, the RSS of every process of the server (launcher, rootlesskit,
- * slirp4netns, the server inside, containerd).
+ * slirp4netns, the server inside, containerd). Each run also records a timeline of the path
+ * (launcher, rootlesskit, the server's own Node start, its log lines) so a surplus can be
+ * attributed step by step; the table prints the median time of every step.
  * Run as root: node dist/test/bench/rootless-startup.js [runs]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -124,6 +126,119 @@ interface Sample {
   readyMs: number;
   cpuMs: number;
   rss: Map<string, number>;
+  /** Step name -> ms after spawn (see STEPS). */
+  steps: Map<string, number>;
+}
+
+/** The path from spawn to node Ready, in order; rootless-only steps are absent for root. */
+const STEPS = [
+  'launcher Node process started',
+  'launcher log: handing over to rootlesskit',
+  'rootlesskit running (its first child started)',
+  'server Node process started',
+  'server log: starting k3s server',
+  'server log: k3s is up (API listening)',
+  'host: kubeconfig exists',
+  'host: API /readyz answers',
+  'server log: node is Ready',
+  'host: node Ready',
+] as const;
+
+/** Log lines whose time marks a step. */
+const LOG_STEPS: Readonly<Record<string, string>> = {
+  'handing over to rootlesskit; the server runs inside its namespaces': 'launcher log: handing over to rootlesskit',
+  'starting k3s server': 'server log: starting k3s server',
+  'k3s is up': 'server log: k3s is up (API listening)',
+  'node is Ready': 'server log: node is Ready',
+};
+
+/**
+ * Start times of the processes in the tree under `root`, by role (the earliest of each), from /proc/PID/stat's start
+ * time (10 ms ticks since boot; calibrated against this process's own start so both clocks
+ * agree). Sampled every few ms until the server's Node process appears, then stopped, so the
+ * sampling costs little CPU while the server starts.
+ */
+class ProcessTimeline {
+  readonly seen = new Map<string, number>();
+  readonly #bootMs: number;
+  #stopped = false;
+
+  constructor(
+    private readonly root: number,
+    private readonly mode: 'root' | 'rootless',
+  ) {
+    this.#bootMs = performance.timeOrigin - startTicks('self') * 10;
+    void this.#loop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async #loop(): Promise<void> {
+    // Parents are read once per new PID; only the few processes of the tree are re-read (their
+    // command name changes as they exec), so sampling stays cheap beside the starting server.
+    const parentOf = new Map<number, number>();
+    const deadline = Date.now() + 30_000;
+    while (!this.#stopped && Date.now() < deadline && !this.seen.has('server Node process started')) {
+      for (const entry of readdirSync('/proc')) {
+        const pid = Number(entry);
+        if (!Number.isInteger(pid) || parentOf.has(pid)) continue;
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        } catch {
+          parentOf.set(pid, 0);
+        }
+      }
+      const inTree = (pid: number): boolean => {
+        for (let p = pid, hops = 0; p > 1 && hops < 20; p = parentOf.get(p) ?? 0, hops++) if (p === this.root) return true;
+        return false;
+      };
+      for (const [pid, ppid] of parentOf) {
+        if (!inTree(pid)) continue;
+        try {
+          const role = this.#role({ pid, comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), parentComm: readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() });
+          if (!role) continue;
+          const started = this.#bootMs + startTicks(String(pid)) * 10;
+          this.seen.set(role, Math.min(started, this.seen.get(role) ?? Infinity));
+        } catch {
+          // gone
+        }
+      }
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  }
+
+  #role(p: { pid: number; comm: string; parentComm: string }): string | undefined {
+    if (this.mode === 'root') return p.comm === 'node' && p.pid === this.root ? 'server Node process started' : undefined;
+    // rootlesskit re-executes itself as its child inside the namespaces (comm "exe"), which runs the server.
+    if (p.comm === 'node') return p.parentComm === 'exe' ? 'server Node process started' : 'launcher Node process started';
+    // A start time is the fork's, not the exec's: the wrapper that becomes rootlesskit forked at
+    // spawn, so rootlesskit's first child (slirp4netns --help, its re-executed child) marks it.
+    if (p.parentComm === 'rootlesskit') return 'rootlesskit running (its first child started)';
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+function startTicks(pid: string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+/** Epoch ms of the first pino line with each step's message. */
+function logSteps(output: string, into: Map<string, number>, t0Epoch: number): void {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; time?: number };
+      const step = entry.msg === undefined ? undefined : LOG_STEPS[entry.msg];
+      if (step && entry.time && !into.has(step)) into.set(step, entry.time - t0Epoch);
+    } catch {
+      // not a log line
+    }
+  }
 }
 
 async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> {
@@ -138,14 +253,23 @@ async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> 
   } else {
     dataDir = join(user.home, '.rancher/k3s');
     kubeconfig = join(user.home, '.kube/k3s.yaml');
+    // The previous run's kubeconfig would count as written before this server wrote its own.
+    rmSync(kubeconfig, { force: true });
     argv = [...user.runAs, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port)];
   }
   const t0 = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+  const t0Epoch = performance.timeOrigin + t0;
+  // The server logs JSON (stderr is no TTY) at info level: its lines mark steps of the timeline.
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, K3S_LOG_LEVEL: 'info' } });
+  let output = '';
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const processes = new ProcessTimeline(child.pid!, mode);
+  const steps = new Map<string, number>();
   try {
     let apiMs = 0;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`${mode} server exited with ${child.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`${mode} server exited with ${child.exitCode}:\n${output.slice(-2000)}`);
+      if (!steps.has('host: kubeconfig exists') && existsSync(kubeconfig)) steps.set('host: kubeconfig exists', performance.now() - t0);
       if (!apiMs && (await get(kubeconfig, '/readyz')) !== undefined) apiMs = performance.now() - t0;
       if (apiMs && (await nodeReady(kubeconfig))) break;
       if (performance.now() - t0 > 90_000) throw new Error(`${mode} server not ready in 90 s`);
@@ -153,6 +277,10 @@ async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> 
     }
     const readyMs = performance.now() - t0;
     const cpuMs = treeCpuMs(child.pid!);
+    processes.stop();
+    for (const [step, at] of processes.seen) steps.set(step, Math.max(0, at - t0Epoch));
+    steps.set('host: API /readyz answers', apiMs);
+    steps.set('host: node Ready', readyMs);
     await new Promise((r) => setTimeout(r, 3000));
     const rss = new Map<string, number>();
     for (const p of tree(child.pid!)) {
@@ -163,8 +291,10 @@ async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> 
         p.comm === 'node' ? (mode === 'root' || p.parentComm === 'exe' ? 'k3s (server)' : 'k3s (launcher)') : p.comm === 'exe' && p.parentComm === 'rootlesskit' ? 'rootlesskit (child)' : p.comm;
       rss.set(role, (rss.get(role) ?? 0) + rssKiB(p.pid));
     }
-    return { apiMs, readyMs, cpuMs, rss };
+    logSteps(output, steps, t0Epoch);
+    return { apiMs, readyMs, cpuMs, rss, steps };
   } finally {
+    processes.stop();
     await stop(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -200,6 +330,19 @@ try {
   const rootTotal = median(results.root.map(total)) / 1024;
   const rlTotal = median(results.rootless.map(total)) / 1024;
   console.log(`| RSS total (MiB) | ${rootTotal.toFixed(1)} | ${rlTotal.toFixed(1)} | ${(rlTotal - rootTotal).toFixed(1)} |`);
+  console.log('\nTimeline, ms after spawn (median of each step; process start times have 10 ms resolution)\n');
+  console.log('| step | root | rootless | rootless - root |');
+  console.log('|---|---:|---:|---:|');
+  for (const step of STEPS) {
+    const pick = (samples: Sample[]): number | undefined => {
+      const xs = samples.map((s) => s.steps.get(step)).filter((x): x is number => x !== undefined);
+      return xs.length ? median(xs) : undefined;
+    };
+    const r = pick(results.root);
+    const rl = pick(results.rootless);
+    const cell = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(0));
+    console.log(`| ${step} | ${cell(r)} | ${cell(rl)} | ${r !== undefined && rl !== undefined ? (rl - r).toFixed(0) : ''} |`);
+  }
 } finally {
   for (const fn of cleanups.reverse()) await fn();
 }

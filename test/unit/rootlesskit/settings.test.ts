@@ -17,6 +17,8 @@ test('argv carries every setting and ends with the child command', () => {
     cgroupns: true,
     utsns: true,
     ipcns: true,
+    subidSource: 'static',
+    evacuateCgroup2: 'k3s_evac',
     command: ['k3s', 'server'],
   });
   assert.deepEqual(argv, [
@@ -34,6 +36,8 @@ test('argv carries every setting and ends with the child command', () => {
     '--cgroupns',
     '--utsns',
     '--ipcns',
+    '--subid-source=static',
+    '--evacuate-cgroup2=k3s_evac',
     'k3s',
     'server',
   ]);
