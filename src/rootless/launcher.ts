@@ -55,7 +55,9 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
   const plan = await planRootless(config, options, wrapperPid);
   if (wrapperPid !== undefined) {
     handOver(plan);
-    return 0;
+    // The wrapper execs rootlesskit once this process is gone; everything is written (the logs
+    // are synchronous), so skip Node's orderly teardown of the heap: 5 ms of every start.
+    process.exit(0);
   }
   return runResident(plan, options.env);
 }
