@@ -12,7 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort, K3S_BIN } from '../helpers/index.js';
 import { createTestUser, k3sCommandFor, type TestUser } from '../helpers/users.js';
@@ -211,6 +211,7 @@ class ProcessTimeline {
   }
 
   #role(p: { pid: number; comm: string; parentComm: string }): string | undefined {
+    // The wrapper (sh) execs node in place: same PID, so its start time is the spawn's.
     if (this.mode === 'root') return p.comm === 'node' && p.pid === this.root ? 'server Node process started' : undefined;
     // rootlesskit re-executes itself as its child inside the namespaces (comm "exe"), which runs the server.
     if (p.comm === 'node') return p.parentComm === 'exe' ? 'server Node process started' : 'launcher Node process started';
@@ -249,7 +250,8 @@ async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> 
   if (mode === 'root') {
     dataDir = mkdtempSync(join(tmpdir(), 'k3s-bench-'));
     kubeconfig = join(dataDir, 'k3s.yaml');
-    argv = [process.execPath, K3S_BIN, 'server', '-d', dataDir, '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig];
+    // The k3s wrapper script, as users (and the rootless run below) start it.
+    argv = [join(dirname(K3S_BIN), '../../bin/k3s'), 'server', '-d', dataDir, '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig];
   } else {
     dataDir = join(user.home, '.rancher/k3s');
     kubeconfig = join(user.home, '.kube/k3s.yaml');
