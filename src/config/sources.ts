@@ -4,8 +4,9 @@
  * key and the file (or variable, or flag) at fault.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ConfigError } from './errors.js';
 import { FLAGS, flagSpec, type FlagSpec, type Role } from './flags.js';
 
@@ -54,6 +55,16 @@ export function readConfigFiles(files: readonly string[], role: Role): RawSettin
   return merged;
 }
 
+/**
+ * The yaml package, loaded on first use: most starts have no config file, and yaml is ~70 files
+ * (~40 ms) that the rootless launcher, which exists only to check and hand over, would load for nothing.
+ */
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
+
 function readConfigFile(file: string, role: Role): RawSettings {
   let text: string;
   try {
@@ -61,7 +72,7 @@ function readConfigFile(file: string, role: Role): RawSettings {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     throw new ConfigError(`config file ${file} is not valid YAML: ${first.message.split('\n')[0]!.replace(/:$/, '')}`);
