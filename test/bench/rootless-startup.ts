@@ -12,9 +12,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { freePort, K3S_BIN } from '../helpers/index.js';
+import { BUILD_ROOT, freePort, K3S_BIN } from '../helpers/index.js';
 import { createTestUser, k3sCommandFor, type TestUser } from '../helpers/users.js';
 
 const runs = Number(process.argv[2] ?? 5);
@@ -251,7 +251,7 @@ async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> 
     dataDir = mkdtempSync(join(tmpdir(), 'k3s-bench-'));
     kubeconfig = join(dataDir, 'k3s.yaml');
     // The k3s wrapper script, as users (and the rootless run below) start it.
-    argv = [join(dirname(K3S_BIN), '../../bin/k3s'), 'server', '-d', dataDir, '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig];
+    argv = [join(BUILD_ROOT, 'bin/k3s'), 'server', '-d', dataDir, '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig];
   } else {
     dataDir = join(user.home, '.rancher/k3s');
     kubeconfig = join(user.home, '.kube/k3s.yaml');

@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { BUILD_ROOT } from './index.js';
 
 export interface TestUser {
   readonly name: string;
@@ -64,7 +65,8 @@ export function rootlessPrerequisiteProblem(user: TestUser): string | undefined 
  * /root is not reachable for other users.
  */
 export function k3sCommandFor(user: TestUser, k3sBin: string): string[] {
-  const wrapper = join(dirname(k3sBin), '../../bin/k3s');
+  // The build's wrapper sits at BUILD/bin/k3s whatever the CLI entry is (tsc output or bundle).
+  const wrapper = join(BUILD_ROOT, 'bin/k3s');
   try {
     execFileSync('runuser', ['-u', user.name, '--', 'test', '-r', k3sBin, '-a', '-x', wrapper], { stdio: 'ignore' });
     return [wrapper];
