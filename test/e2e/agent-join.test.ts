@@ -6,65 +6,20 @@
  * machine already holds.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { containerdPaths } from '../../src/agent/index.js';
-import { K3S_BIN, run, tempDir, waitFor, type Tracked } from '../helpers/index.js';
-import { connectNamespaces, createNetNamespace, type NetNamespace } from '../helpers/netns.js';
-import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
+import { run, waitFor } from '../helpers/index.js';
+import { prepareAgentMachine, stopAgent as stop } from './join-agent.js';
 import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
-
-interface Cleanup {
-  after(fn: () => unknown): void;
-}
-
-function startAgent(t: Cleanup, netns: NetNamespace, args: readonly string[]): Tracked {
-  return netns.spawn(process.execPath, [K3S_BIN, 'agent', ...args], { env: { ...process.env, K3S_LOG_FORMAT: 'json' } });
-}
-
-async function stop(agent: Tracked): Promise<void> {
-  if (agent.child.exitCode !== null || agent.child.signalCode !== null) return;
-  agent.child.kill('SIGTERM');
-  const timer = setTimeout(() => agent.child.kill('SIGKILL'), 45_000);
-  await agent.exited;
-  clearTimeout(timer);
-}
 
 test('k3s agent joins a server from another machine: Ready, runs its pods, NotReady when stopped and Ready again', { skip: !canRunNodeCluster && 'needs root for containerd and network namespaces', timeout: 420_000 }, async (t) => {
   const cluster = await startNodeCluster(t, [], { label: 'server' });
-  const agentNs = await createNetNamespace(t, 'agent');
-  await connectNamespaces(t, cluster.netns, agentNs);
-  const token = readFileSync(join(cluster.dataDir, 'server', 'node-token'), 'utf8').trim();
-  const serverUrl = `https://${cluster.netns.nodeIP}:6443`;
-  // Registered before the temp dir so it runs first: whatever the stopped agent's containerd
-  // left mounted (a pod being removed at stop time) must not keep the dir busy.
-  let dir = '';
-  t.after(async () => {
-    for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
-      const target = line.split(' ')[1];
-      if (dir && target?.startsWith(dir)) await run('umount', ['-l', target]);
-    }
-  });
-  dir = tempDir(t, 'k3s-agent-');
-  const dataDir = join(dir, 'data');
-  const node = `agent-${agentNs.name.slice(5)}`;
-  const args = ['--server', serverUrl, '--token', token, '-d', dataDir, '--node-name', node, '--node-ip', agentNs.nodeIP];
-  // Runs before the namespace goes: the agent's pods leave nothing behind in its containerd.
-  const socket = containerdPaths(dataDir, { rootless: false }).socket;
-  t.after(async () => {
-    if (existsSync(socket)) await cleanUpRuntime(socket);
-  });
+  const machine = await prepareAgentMachine(t, cluster, 'agent');
+  const { netns: agentNs, dir, dataDir, node, token, serverUrl, socket, nodeStatus } = machine;
 
-  let agent = startAgent(t, agentNs, args);
-  const nodeStatus = async (): Promise<string | undefined> => {
-    const r = await cluster.kubectl(['get', 'node', node, '--no-headers']);
-    return r.code === 0 ? r.stdout.trim().split(/\s+/)[1] : undefined;
-  };
-  await waitFor('the agent node Ready', async () => {
-    if (agent.child.exitCode !== null) throw new Error(`k3s agent exited with ${agent.child.exitCode}:\n${agent.output()}`);
-    return (await nodeStatus()) === 'Ready';
-  }, 120_000, 250);
+  let agent = machine.start();
+  await machine.waitReady('the agent node Ready', agent);
   const nodes = (await cluster.kubectl(['get', 'nodes', '--no-headers'])).stdout;
   assert.match(nodes, new RegExp(`^${cluster.node}\\s+Ready\\s+control-plane`, 'm'));
   assert.match(nodes, new RegExp(`^${node}\\s+Ready\\s+<none>`, 'm'), nodes);
@@ -112,21 +67,15 @@ spec:
   await stop(agent);
   await waitFor('the agent node NotReady once its heartbeats stop', async () => (await nodeStatus()) === 'NotReady', 120_000, 1000);
 
-  agent = startAgent(t, agentNs, args);
-  await waitFor('the agent node Ready again', async () => {
-    if (agent.child.exitCode !== null) {
-      const containerdLog = readFileSync(join(dataDir, 'agent', 'containerd', 'containerd.log'), 'utf8').split('\n').slice(-30).join('\n');
-      throw new Error(`k3s agent exited with ${agent.child.exitCode}:\n${agent.output()}\ncontainerd.log (tail):\n${containerdLog}`);
-    }
-    return (await nodeStatus()) === 'Ready';
-  }, 120_000, 250);
+  agent = machine.start();
+  await machine.waitReady('the agent node Ready again', agent);
   await waitFor('pod on-agent still Running after the agent restart', async () => /^on-agent\s+1\/1\s+Running/m.test((await cluster.kubectl(['get', 'pod', 'on-agent', '--no-headers'])).stdout), 60_000, 250);
   await cluster.kubectl(['delete', 'pod', 'on-agent', '--wait=true', '--timeout=60s']);
   await waitFor('the pod sandbox removed from the agent runtime', async () => (await run('ctr', ['--address', socket, '-n', 'k8s.io', 'tasks', 'ls', '-q'])).stdout.trim() === '', 60_000, 500);
   await stop(agent);
 
   await t.test('a wrong token is reported and retried, not fatal', async () => {
-    const wrong = startAgent(t, agentNs, ['--server', serverUrl, '--token', token.replace(/:[^:]+$/, ':not-the-secret'), '-d', join(dir, 'wrong-token'), '--node-name', `${node}-x`]);
+    const wrong = machine.start(['--server', serverUrl, '--token', token.replace(/:[^:]+$/, ':not-the-secret'), '-d', join(dir, 'wrong-token'), '--node-name', `${node}-x`]);
     await waitFor('the refusal in the log', () => /answered 401.*node-token/.test(wrong.output()), 30_000, 200);
     assert.equal(wrong.child.exitCode, null, 'the agent keeps retrying');
     await stop(wrong);
@@ -134,19 +83,19 @@ spec:
 
   await t.test('a token of another cluster (CA hash) is reported', async () => {
     const other = token.replace(/^K10[0-9a-f]{64}/, `K10${'0'.repeat(64)}`);
-    const wrong = startAgent(t, agentNs, ['--server', serverUrl, '--token', other, '-d', join(dir, 'other-ca'), '--node-name', `${node}-y`]);
+    const wrong = machine.start(['--server', serverUrl, '--token', other, '-d', join(dir, 'other-ca'), '--node-name', `${node}-y`]);
     await waitFor('the CA mismatch in the log', () => /does not match the cluster CA certificate hash.*another cluster/.test(wrong.output()), 30_000, 200);
     await stop(wrong);
   });
 
   await t.test('an unreachable server is reported and retried with backoff', async () => {
-    const lost = startAgent(t, agentNs, ['--server', `https://${cluster.netns.nodeIP}:6999`, '--token', token, '-d', join(dir, 'unreachable'), '--node-name', `${node}-z`]);
+    const lost = machine.start(['--server', `https://${cluster.netns.nodeIP}:6999`, '--token', token, '-d', join(dir, 'unreachable'), '--node-name', `${node}-z`]);
     await waitFor('two attempts, the second after a longer wait', () => (lost.output().match(/cannot reach .*ECONNREFUSED/g) ?? []).length >= 2 && /"retryInMs":2000/.test(lost.output()), 30_000, 200);
     await stop(lost);
   });
 
   await t.test('another machine cannot take a joined node name', async () => {
-    const thief = startAgent(t, agentNs, ['--server', serverUrl, '--token', token, '-d', join(dir, 'thief'), '--node-name', node]);
+    const thief = machine.start(['--server', serverUrl, '--token', token, '-d', join(dir, 'thief'), '--node-name', node]);
     await waitFor('the node password refusal', () => /answered 403: node password rejected/.test(thief.output()), 30_000, 200);
     await stop(thief);
   });

@@ -5,32 +5,16 @@
  * processes are killed, so nothing outlives the test.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem } from '../helpers/users.js';
+import { waitFor } from '../helpers/index.js';
+import { startRootlessCluster } from './rootless-cluster.js';
 
 const canRun = process.getuid?.() === 0;
 
 test('k3s server --rootless runs pods on its own node', { skip: !canRun && 'needs root to create a test user', timeout: 240_000 }, async (t) => {
-  const user = createTestUser(t, 'k3sag');
-  const problem = rootlessPrerequisiteProblem(user);
-  if (problem) return t.skip(problem);
-  const port = await freePort();
-  const node = `rootless-${process.pid}`;
-  const started = Date.now();
-  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node]);
-  const kubeconfig = join(user.home, '.kube/k3s.yaml');
-  const cacheDir = join(user.home, '.kube/test-cache');
-  const kubectl = (args: string[], input?: string): Promise<RunResult> =>
-    run('kubectl', args, { ...(input !== undefined ? { input } : {}), env: { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: cacheDir, HOME: cacheDir } });
-  const fail = (err: Error): never => {
-    throw new Error(`${err.message}\n--- server output ---\n${server.output().slice(-6000)}`);
-  };
-  await waitFor('k3s is up', () => server.output().includes('"k3s is up"') && existsSync(kubeconfig), 60_000, 100).catch(fail);
-  await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100).catch(fail);
-  const readyMs = Date.now() - started;
+  const cluster = await startRootlessCluster(t, 'k3sag', 'agent');
+  if (typeof cluster === 'string') return t.skip(cluster);
+  const { node, kubectl, fail, readyMs } = cluster;
   const runtime = (await kubectl(['get', 'node', node, '-o', 'jsonpath={.status.nodeInfo.containerRuntimeVersion}'])).stdout;
   assert.match(runtime, /^containerd:\/\//);
 

@@ -5,37 +5,25 @@
  * crictl lists and reads the logs of the user's pods.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem } from '../helpers/users.js';
+import { K3S_BIN, run, waitFor, type RunResult } from '../helpers/index.js';
+import { k3sCommandFor } from '../helpers/users.js';
+import { startRootlessCluster } from './rootless-cluster.js';
 
 const canRun = process.getuid?.() === 0;
 
 test('k3s ctr and k3s crictl as a rootless user', { skip: !canRun && 'needs root to create a test user', timeout: 240_000 }, async (t) => {
-  const user = createTestUser(t, 'k3sct');
-  const problem = rootlessPrerequisiteProblem(user);
-  if (problem) return t.skip(problem);
-  const port = await freePort();
-  const node = `rootless-tools-${process.pid}`;
+  const cluster = await startRootlessCluster(t, 'k3sct', 'tools');
+  if (typeof cluster === 'string') return t.skip(cluster);
+  const { user, node, kubectl } = cluster;
   const asUser = (args: string[]): string[] => ['-u', user.name, '--', 'env', `HOME=${user.home}`, `PATH=${process.env['PATH'] ?? ''}`, ...k3sCommandFor(user, K3S_BIN), ...args];
-  const server = spawnTracked(t, 'runuser', asUser(['server', '--rootless', '--https-listen-port', String(port), '--node-name', node]), { env: { ...process.env, K3S_LOG_FORMAT: 'json' } });
-  const kubeconfig = join(user.home, '.kube/k3s.yaml');
-  const cacheDir = join(user.home, '.kube/test-cache');
-  const kubectl = (args: string[], input?: string): Promise<RunResult> =>
-    run('kubectl', args, { ...(input !== undefined ? { input } : {}), env: { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: cacheDir, HOME: cacheDir } });
   const k3s = (args: string[]): Promise<RunResult> => run('runuser', asUser(args), { timeoutMs: 60_000 });
   const must = async (args: string[]): Promise<string> => {
     const r = await k3s(args);
     assert.equal(r.code, 0, `k3s ${args.join(' ')}: ${r.stderr}${r.stdout}`);
     return r.stdout;
   };
-  const fail = (err: Error): never => {
-    throw new Error(`${err.message}\n--- server output ---\n${server.output().slice(-6000)}`);
-  };
-  await waitFor('k3s is up', () => server.output().includes('"k3s is up"') && existsSync(kubeconfig), 60_000, 100).catch(fail);
-  await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100).catch(fail);
 
   // ctr: the user's containerd, k8s.io namespace, files from the user's home.
   assert.match(await must(['ctr', 'images', 'ls', '-q']), /^docker\.io\/library\/busybox:1\.35\.0$/m);

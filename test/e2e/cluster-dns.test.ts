@@ -10,9 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { containerdPaths, CriClient } from '../../src/agent/index.js';
 import { tempDir, waitFor } from '../helpers/index.js';
-import { BUSYBOX, canRunNodeCluster, startNodeCluster, type NodeCluster } from './node-cluster.js';
+import { BUSYBOX, canRunNodeCluster, podExec, startNodeCluster, type NodeCluster } from './node-cluster.js';
 
 const skip = canRunNodeCluster ? false : 'needs root (containerd, CNI, iptables)';
 const WIRE = fileURLToPath(new URL('../../src/dns/wire.js', import.meta.url));
@@ -61,19 +60,6 @@ const manifests = {
     },
   ],
 };
-
-/** Runs a command in a pod's container through CRI (kubectl exec is not served yet). */
-async function podExec(cluster: NodeCluster, pod: string, cmd: string[], timeoutSeconds = 15): Promise<{ code: number; out: string }> {
-  const cri = new CriClient(containerdPaths(cluster.dataDir, { rootless: false }).socket, { timeoutMs: (timeoutSeconds + 10) * 1000 });
-  try {
-    const [container] = await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': pod, 'io.kubernetes.pod.namespace': 'default' }, state: 'CONTAINER_RUNNING' as never });
-    if (!container) throw new Error(`no running container for pod ${pod}`);
-    const r = await cri.execSync(container.id, cmd, timeoutSeconds);
-    return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
-  } finally {
-    cri.close();
-  }
-}
 
 /** The addresses busybox nslookup printed for the answer (not the server's own "Address: ...#53" line). */
 function addresses(out: string): string[] {

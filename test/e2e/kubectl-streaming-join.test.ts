@@ -5,41 +5,18 @@
  * kubelet-client certificate; the agent serves the certificate the server issued when it joined.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { containerdPaths } from '../../src/agent/index.js';
-import { K3S_BIN, run, tempDir, waitFor } from '../helpers/index.js';
-import { connectNamespaces, createNetNamespace } from '../helpers/netns.js';
-import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
+import { waitFor } from '../helpers/index.js';
+import { prepareAgentMachine } from './join-agent.js';
 import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
 
 test('kubectl logs, exec and port-forward reach a pod on a joined agent', { skip: !canRunNodeCluster && 'needs root for containerd and network namespaces', timeout: 420_000 }, async (t) => {
   const cluster = await startNodeCluster(t, [], { label: 'stsrv' });
-  const agentNs = await createNetNamespace(t, 'stagt');
-  await connectNamespaces(t, cluster.netns, agentNs);
-  const token = readFileSync(join(cluster.dataDir, 'server', 'node-token'), 'utf8').trim();
-  let dir = '';
-  t.after(async () => {
-    for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
-      const target = line.split(' ')[1];
-      if (dir && target?.startsWith(dir)) await run('umount', ['-l', target]);
-    }
-  });
-  dir = tempDir(t, 'k3s-stagent-');
-  const dataDir = join(dir, 'data');
-  const node = `agent-${agentNs.name.slice(5)}`;
-  const socket = containerdPaths(dataDir, { rootless: false }).socket;
-  t.after(async () => {
-    if (existsSync(socket)) await cleanUpRuntime(socket);
-  });
-  const agent = agentNs.spawn(process.execPath, [K3S_BIN, 'agent', '--server', `https://${cluster.netns.nodeIP}:6443`, '--token', token, '-d', dataDir, '--node-name', node, '--node-ip', agentNs.nodeIP], {
-    env: { ...process.env, K3S_LOG_FORMAT: 'json' },
-  });
-  await waitFor('the agent node Ready', async () => {
-    if (agent.child.exitCode !== null) throw new Error(`k3s agent exited with ${agent.child.exitCode}:\n${agent.output()}`);
-    return new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await cluster.kubectl(['get', 'nodes', '--no-headers'])).stdout);
-  }, 120_000, 250);
+  const machine = await prepareAgentMachine(t, cluster, 'stagt');
+  const { node } = machine;
+  const agent = machine.start();
+  await machine.waitReady('the agent node Ready', agent);
   const kubeletPort = (await cluster.kubectl(['get', 'node', node, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}'])).stdout;
   assert.equal(kubeletPort, '10250');
 

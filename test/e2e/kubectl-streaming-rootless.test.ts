@@ -5,29 +5,20 @@
  * the kubelet reaches containerd's streaming server on the namespace's loopback.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem } from '../helpers/users.js';
+import { freePort, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
+import { startRootlessCluster } from './rootless-cluster.js';
 
 const canRun = process.getuid?.() === 0;
 
 test('rootless: kubectl logs, exec and port-forward as the user', { skip: !canRun && 'needs root to create a test user', timeout: 300_000 }, async (t) => {
-  const user = createTestUser(t, 'k3sst');
-  const problem = rootlessPrerequisiteProblem(user);
-  if (problem) return t.skip(problem);
-  const port = await freePort();
-  const node = `rootless-st-${process.pid}`;
-  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node]);
-  const kubeconfig = join(user.home, '.kube/k3s.yaml');
-  const userEnv = ['env', `HOME=${user.home}`, `KUBECONFIG=${kubeconfig}`, `KUBECACHEDIR=${join(user.home, '.kube/test-cache')}`];
+  const cluster = await startRootlessCluster(t, 'k3sst', 'st');
+  if (typeof cluster === 'string') return t.skip(cluster);
+  const { user, server } = cluster;
+  // kubectl as the user, not root: the helper's root kubectl owns its own cache dir.
+  const userEnv = ['env', `HOME=${user.home}`, `KUBECONFIG=${cluster.kubeconfig}`, `KUBECACHEDIR=${join(user.home, '.kube/user-cache')}`];
   const kubectl = (args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> => run('runuser', ['-u', user.name, '--', ...userEnv, 'kubectl', ...args], options);
-  const fail = (err: Error): never => {
-    throw new Error(`${err.message}\n--- server output ---\n${server.output().slice(-6000)}`);
-  };
-  await waitFor('k3s is up', () => server.output().includes('"k3s is up"') && existsSync(kubeconfig), 60_000, 100).catch(fail);
-  await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 90_000, 200).catch(fail);
 
   const deployment = `apiVersion: apps/v1
 kind: Deployment

@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerdPaths } from '../../src/agent/index.js';
+import { containerdPaths, CriClient } from '../../src/agent/index.js';
 import { K3S_BIN, run, tempDir, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
 import { createNetNamespace, type NetNamespace } from '../helpers/netns.js';
-import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
+import { cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
 
 interface Cleanup {
   after(fn: () => unknown): void;
@@ -39,9 +39,13 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   t.after(() => cleanup());
   const netns = await createNetNamespace(t, options.label ?? 'node');
   // Runs after the namespace's processes are killed and before the dir is removed: a sandbox
-  // made while the test was ending can leave its shm or rootfs mounted under the data dir.
+  // made while the test was ending can leave its shm or rootfs mounted under the data dir, and
+  // its network namespace in /run/netns.
   let dirForMounts = '';
-  t.after(() => unmountUnder(dirForMounts));
+  t.after(async () => {
+    await unmountUnder(dirForMounts);
+    if (dirForMounts) await removeLeftoverPodNetns(join(dirForMounts, 'data'));
+  });
   const dir = tempDir(t, 'k3s-node-');
   dirForMounts = dir;
   const dataDir = join(dir, 'data');
@@ -73,6 +77,22 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   }, 60_000, 50);
   await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100);
   return { dir, dataDir, kubeconfig, node, netns, server, readyMs: Date.now() - started, kubectl };
+}
+
+/**
+ * Runs a command in a default-namespace pod's first running container through CRI ExecSync on
+ * the node's containerd: what the pod sees, without going through kubectl's streaming path.
+ */
+export async function podExec(cluster: NodeCluster, pod: string, cmd: string[], timeoutSeconds = 15): Promise<{ code: number; out: string }> {
+  const cri = new CriClient(containerdPaths(cluster.dataDir, { rootless: false }).socket, { timeoutMs: (timeoutSeconds + 10) * 1000 });
+  try {
+    const [container] = await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': pod, 'io.kubernetes.pod.namespace': 'default' }, state: 'CONTAINER_RUNNING' as never });
+    if (!container) throw new Error(`no running container for pod ${pod}`);
+    const r = await cri.execSync(container.id, cmd, timeoutSeconds);
+    return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
+  } finally {
+    cri.close();
+  }
 }
 
 /** Lazily unmounts every mount point below `dir`, deepest first. */

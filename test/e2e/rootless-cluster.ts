@@ -16,21 +16,31 @@ export interface RootlessCluster {
   readonly user: TestUser;
   readonly node: string;
   readonly server: Tracked;
+  /** The API server's port, forwarded from the host. */
+  readonly port: number;
   readonly kubeconfig: string;
+  /** Milliseconds from spawning the server to its node Ready (to "k3s is up" with disableAgent). */
+  readonly readyMs: number;
   /** The real kubectl on the host with the user's kubeconfig and its own discovery cache. */
   kubectl(args: string[], input?: string): Promise<RunResult>;
   /** Rethrows with the tail of the server's output, for waits that time out. */
   fail(err: Error): never;
 }
 
+export interface RootlessClusterOptions {
+  /** `--disable-agent`: the control plane only, so there is no node to wait for. */
+  disableAgent?: boolean;
+}
+
 /** Starts the cluster, or returns why this machine cannot run rootless (the caller skips). */
-export async function startRootlessCluster(t: Cleanup, userPrefix: string, nodeLabel: string): Promise<RootlessCluster | string> {
+export async function startRootlessCluster(t: Cleanup, userPrefix: string, nodeLabel: string, options: RootlessClusterOptions = {}): Promise<RootlessCluster | string> {
   const user = createTestUser(t, userPrefix);
   const problem = rootlessPrerequisiteProblem(user);
   if (problem) return problem;
   const port = await freePort();
   const node = `rootless-${nodeLabel}-${process.pid}`;
-  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node]);
+  const started = Date.now();
+  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node, ...(options.disableAgent ? ['--disable-agent'] : [])]);
   const kubeconfig = join(user.home, '.kube/k3s.yaml');
   const cacheDir = join(user.home, '.kube/test-cache');
   const kubectl = (args: string[], input?: string): Promise<RunResult> =>
@@ -39,6 +49,8 @@ export async function startRootlessCluster(t: Cleanup, userPrefix: string, nodeL
     throw new Error(`${err.message}\n--- server output ---\n${server.output().slice(-6000)}`);
   };
   await waitFor('k3s is up', () => server.output().includes('"k3s is up"') && existsSync(kubeconfig), 60_000, 100).catch(fail);
-  await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 60_000, 100).catch(fail);
-  return { user, node, server, kubeconfig, kubectl, fail };
+  if (!options.disableAgent) {
+    await waitFor('node Ready', async () => new RegExp(`^${node}\\s+Ready\\s`, 'm').test((await kubectl(['get', 'nodes', '--no-headers'])).stdout), 90_000, 100).catch(fail);
+  }
+  return { user, node, server, port, kubeconfig, readyMs: Date.now() - started, kubectl, fail };
 }

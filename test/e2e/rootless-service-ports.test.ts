@@ -7,16 +7,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RootlessKitClient } from '../../rootlesskit/index.js';
-import { freePort, K3S_BIN, run, spawnTracked, waitFor } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor } from '../helpers/users.js';
+import { run, waitFor } from '../helpers/index.js';
+import { startRootlessCluster } from './rootless-cluster.js';
 
 test('NodePort and LoadBalancer Services are forwarded from the host and unforwarded when deleted', { timeout: 180_000 }, async (t) => {
-  const user = createTestUser(t);
-  const port = await freePort();
-  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]);
-  await waitFor('k3s is up', () => server.output().includes('"k3s is up"'), 60_000).catch((err: Error) => {
-    throw new Error(`${err.message}\n${server.output()}`);
-  });
+  const cluster = await startRootlessCluster(t, 'k3st', 'ports', { disableAgent: true });
+  if (typeof cluster === 'string') return assert.fail(cluster);
+  const { user, server, port } = cluster;
   const kubectl = (...args: string[]) => run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, `KUBECONFIG=${user.home}/.kube/k3s.yaml`, `KUBECACHEDIR=${user.home}/.kube/cache`, 'kubectl', ...args]);
   const rootlesskit = new RootlessKitClient(join(user.home, '.rancher/k3s/rootless/api.sock'));
   const forwarded = async (): Promise<string[]> => (await rootlesskit.listPorts()).map((p) => `${p.spec.proto}:${p.spec.parentPort}->${p.spec.childPort}`).sort();

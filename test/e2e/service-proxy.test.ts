@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { CriClient } from '../../src/agent/index.js';
-import { containerdPaths } from '../../src/agent/index.js';
+import { containerdPaths, CriClient } from '../../src/agent/index.js';
 import { run, waitFor } from '../helpers/index.js';
-import { BUSYBOX, canRunNodeCluster, startNodeCluster, type NodeCluster } from './node-cluster.js';
+import { BUSYBOX, canRunNodeCluster, podExec, startNodeCluster, type NodeCluster } from './node-cluster.js';
 
 const skip = canRunNodeCluster ? false : 'needs root (containerd, CNI, iptables)';
 
@@ -68,19 +67,6 @@ const manifests = {
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client', namespace: 'default' }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'client', image: BUSYBOX, command: ['sleep', '3600'] }] } },
   ],
 };
-
-/** Runs a command in a pod's first container through CRI (kubectl exec is not available yet). */
-async function podExec(cluster: NodeCluster, pod: string, cmd: string[], timeoutSeconds = 10): Promise<{ code: number; out: string }> {
-  const cri = new CriClient(containerdPaths(cluster.dataDir, { rootless: false }).socket, { timeoutMs: (timeoutSeconds + 10) * 1000 });
-  try {
-    const [container] = await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': pod, 'io.kubernetes.pod.namespace': 'default' }, state: 'CONTAINER_RUNNING' as never });
-    if (!container) throw new Error(`no running container for pod ${pod}`);
-    const r = await cri.execSync(container.id, cmd, timeoutSeconds);
-    return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
-  } finally {
-    cri.close();
-  }
-}
 
 /**
  * An HTTP GET from inside a pod. busybox nc, not wget: the static busybox wget crashes (SIGSEGV)
