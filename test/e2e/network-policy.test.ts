@@ -6,60 +6,12 @@
  * the server.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { run, waitFor } from '../helpers/index.js';
-import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
-
-const SERVER = `
-apiVersion: v1
-kind: Pod
-metadata: { name: server, labels: { app: server } }
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-  - name: httpd
-    image: ${BUSYBOX}
-    command: [sh, -c, "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    ports: [{ name: http, containerPort: 8080 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  type: LoadBalancer
-  selector: { app: server }
-  ports: [{ port: 8081, targetPort: http }]
-`;
-
-const client = (ip: string): string => `
-apiVersion: v1
-kind: Pod
-metadata: { name: client, labels: { app: client } }
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-  - name: loop
-    image: ${BUSYBOX}
-    command:
-    - sh
-    - -c
-    - |
-      while true; do
-        if printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 8080 | grep -q hello; then echo OK; else echo FAIL; fi
-        sleep 0.5
-      done
-`;
-
-const DENY = `
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: { name: deny-server }
-spec:
-  podSelector: { matchLabels: { app: server } }
-  policyTypes: [Ingress]
-`;
+import { client, clientVerdicts, DENY, serverAndService } from './netpol-fixtures.js';
+import { canRunNodeCluster, startNodeCluster } from './node-cluster.js';
 
 const ALLOW = `
 apiVersion: networking.k8s.io/v1
@@ -90,7 +42,7 @@ test('LoadBalancer EXTERNAL-IP is the node address; a NetworkPolicy denies then 
     const r = await cluster.kubectl(['apply', '-f', '-'], { input: yaml });
     assert.equal(r.code, 0, r.stderr);
   };
-  await apply(SERVER);
+  await apply(serverAndService(8081));
   const serverIP = await waitFor('server running', async () => {
     const r = await cluster.kubectl(['get', 'pod', 'server', '-o', 'jsonpath={.status.phase} {.status.podIP}']);
     const [phase, ip] = r.stdout.split(' ');
@@ -113,23 +65,7 @@ test('LoadBalancer EXTERNAL-IP is the node address; a NetworkPolicy denies then 
     const [phase, id] = r.stdout.split(' ');
     return phase === 'Running' && id ? id : undefined;
   }, 120_000, 500);
-  const logDir = join(cluster.dataDir, 'agent', 'logs', 'pods', `default_client_${uid}`, 'loop');
-  const lines = (): string[] => {
-    if (!existsSync(logDir)) return [];
-    return readdirSync(logDir).sort().flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n')).map((l) => l.split(' ').at(-1)!).filter((w) => w === 'OK' || w === 'FAIL');
-  };
-  // busybox nc, not wget: the static busybox wget crashes (SIGSEGV) in these containers.
-  /** Waits until the loop prints `want` three times in a row after what it had printed so far. */
-  const settlesOn = (want: string, what: string) => {
-    const from = lines().length;
-    return waitFor(what, () => {
-      const recent = lines().slice(from);
-      return recent.length >= 3 && recent.slice(-3).every((l) => l === want);
-    }, 60_000, 500).catch(async (err: Error) => {
-      const rules = await cluster.netns.run('iptables-save', ['-t', 'filter']);
-      throw new Error(`${err.message}\nclient log tail: ${lines().slice(-10).join(' ')}\n${rules.stdout}`);
-    });
-  };
+  const { settlesOn } = clientVerdicts(join(cluster.dataDir, 'agent'), uid, async () => (await cluster.netns.run('iptables-save', ['-t', 'filter'])).stdout);
   await settlesOn('OK', 'client reaches the server with no policy');
 
   await apply(DENY);
