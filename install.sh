@@ -161,7 +161,7 @@ step_product() {
   fi
   local node; node="$(command -v node)"
   # A shell wrapper, not a symlink: rootless mode hands over to rootlesskit through it (exec).
-  install_file "$BIN_DIR/k3s" "$(sed -e "s|@NODE@|$node|" -e "s|@MAIN@|$LIB_DIR/dist/src/cli/main.js|" "$SRC_DIR/src/cli/k3s-wrapper.sh.tmpl")" 755 "$BIN_DIR/k3s"
+  install_file "$BIN_DIR/k3s" "$(sed -e "s|@NODE@|$node|" -e "s|@MAIN@|$LIB_DIR/dist/bundle/k3s.mjs|" "$SRC_DIR/src/cli/k3s-wrapper.sh.tmpl")" 755 "$BIN_DIR/k3s"
   install_file "$BIN_DIR/k3s-killall.sh" "#!/bin/sh
 # Stops every k3s process and the server install.sh started; keeps data. Installed by install.sh.
 # Run by a user (not root), it stops that user's rootless k3s instead: k3s rootless killall.
@@ -302,7 +302,7 @@ do_killall() {
   rm -f "$PID_FILE" "$STATE_DIR/server.args"
   # Any other k3s processes started from this install (root's, not users' rootless ones).
   local p
-  for p in $(pgrep -u 0 -f "$LIB_DIR/dist/src/cli/main.js" || true); do stop_pid "$p"; info "stopped k3s process $p"; done
+  for p in $(pgrep -u 0 -f "$LIB_DIR/dist/(bundle/k3s.mjs|src/cli/main.js)" || true); do stop_pid "$p"; info "stopped k3s process $p"; done
   # Containers outlive a k3s restart by design (their shims are separate processes); killall
   # stops them too, as upstream's k3s-killall.sh does: each shim with its container processes.
   [ -f "$STATE_DIR/exec" ] && EXEC_ARGS="$(cat "$STATE_DIR/exec")"

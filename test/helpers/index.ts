@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Root of the compiled tree (dist/ or a BUILD_DIR) this test runs from. */
 export const BUILD_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** The compiled k3s CLI entry point. */
-export const K3S_BIN = join(BUILD_ROOT, 'src/cli/main.js');
+/** The k3s CLI as users run it: the esbuild bundle of src/cli/main.js (scripts/bundle.mjs). */
+export const K3S_BIN = join(BUILD_ROOT, 'bundle/k3s.mjs');
 /** The repository checkout (for install.sh, units/, fixtures): the nearest parent with install.sh. */
 export const REPO_ROOT = findRepoRoot(BUILD_ROOT);
 
