@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { K3S_BIN, run, waitFor, type RunResult } from '../helpers/index.js';
-import { k3sCommandFor } from '../helpers/users.js';
+import { run, waitFor, type RunResult } from '../helpers/index.js';
+import { k3sAsUser } from '../helpers/users.js';
 import { startRootlessCluster } from './rootless-cluster.js';
 
 const canRun = process.getuid?.() === 0;
@@ -17,7 +17,7 @@ test('k3s ctr and k3s crictl as a rootless user', { skip: !canRun && 'needs root
   const cluster = await startRootlessCluster(t, 'k3sct', 'tools');
   if (typeof cluster === 'string') return t.skip(cluster);
   const { user, node, kubectl } = cluster;
-  const asUser = (args: string[]): string[] => ['-u', user.name, '--', 'env', `HOME=${user.home}`, `PATH=${process.env['PATH'] ?? ''}`, ...k3sCommandFor(user, K3S_BIN), ...args];
+  const asUser = (args: string[]): string[] => k3sAsUser(user, args, [`PATH=${process.env['PATH'] ?? ''}`]);
   const k3s = (args: string[]): Promise<RunResult> => run('runuser', asUser(args), { timeoutMs: 60_000 });
   const must = async (args: string[]): Promise<string> => {
     const r = await k3s(args);

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem, type TestUser } from '../helpers/users.js';
+import { freePort, run, spawnTracked, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
+import { createTestUser, k3sAsUser, rootlessPrerequisiteProblem, type TestUser } from '../helpers/users.js';
 
 interface Cleanup {
   after(fn: () => unknown): void;
@@ -40,7 +40,7 @@ export async function startRootlessCluster(t: Cleanup, userPrefix: string, nodeL
   const port = await freePort();
   const node = `rootless-${nodeLabel}-${process.pid}`;
   const started = Date.now();
-  const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node, ...(options.disableAgent ? ['--disable-agent'] : [])]);
+  const server = spawnTracked(t, 'runuser', k3sAsUser(user, ['server', '--rootless', '--https-listen-port', String(port), '--node-name', node, ...(options.disableAgent ? ['--disable-agent'] : [])], ['K3S_LOG_FORMAT=json']));
   const kubeconfig = join(user.home, '.kube/k3s.yaml');
   const cacheDir = join(user.home, '.kube/test-cache');
   const kubectl = (args: string[], input?: string): Promise<RunResult> =>

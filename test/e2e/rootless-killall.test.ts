@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { canConnect, freePort, K3S_BIN, REPO_ROOT, run, spawnTracked, waitFor, type RunResult } from '../helpers/index.js';
 import { startUserManager } from '../helpers/systemd-user.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem, userProcesses, type TestUser } from '../helpers/users.js';
+import { createTestUser, k3sAsUser, k3sCommandFor, kubectlAsUser, rootlessPrerequisiteProblem, userProcesses, type TestUser } from '../helpers/users.js';
 
 /** `pid` and all its descendants. */
 function processTree(pid: number): Set<number> {
@@ -31,7 +31,7 @@ function processTree(pid: number): Set<number> {
 }
 
 const asUser = (user: TestUser, args: string[], env: string[] = []): Promise<RunResult> =>
-  run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3sCommandFor(user, K3S_BIN), ...args], { timeoutMs: 60_000 });
+  run('runuser', k3sAsUser(user, args, env), { timeoutMs: 60_000 });
 
 describe('k3s rootless killall', () => {
   test('stops the whole rootless cluster of the user, containers included, and the next start works', { timeout: 300_000 }, async (t) => {
@@ -39,11 +39,10 @@ describe('k3s rootless killall', () => {
     assert.equal(rootlessPrerequisiteProblem(user), undefined);
     const port = await freePort();
     const node = `killall-${process.pid}`;
-    const k3s = k3sCommandFor(user, K3S_BIN);
     const start = () =>
-      spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3s, 'server', '--rootless', '--https-listen-port', String(port), '--node-name', node]);
+      spawnTracked(t, 'runuser', k3sAsUser(user, ['server', '--rootless', '--https-listen-port', String(port), '--node-name', node], ['K3S_LOG_FORMAT=json']));
     const kubectl = (args: string[], input?: string): Promise<RunResult> =>
-      run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, `KUBECONFIG=${user.home}/.kube/k3s.yaml`, `KUBECACHEDIR=${user.home}/.kube/cache`, 'kubectl', ...args], input === undefined ? {} : { input });
+      run('runuser', kubectlAsUser(user, args), input === undefined ? {} : { input });
     let server = start();
     const fail = (err: Error): never => {
       throw new Error(`${err.message}\n--- server output ---\n${server.output().slice(-6000)}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RootlessKitClient } from '../../rootlesskit/index.js';
 import { canConnect, freePort, K3S_BIN, run, spawnTracked, waitFor } from '../helpers/index.js';
-import { createTestUser, k3sCommandFor, rootlessPrerequisiteProblem, userProcesses } from '../helpers/users.js';
+import { createTestUser, k3sAsUser, kubectlAsUser, rootlessPrerequisiteProblem, userProcesses } from '../helpers/users.js';
 
 describe('k3s server --rootless', () => {
   test('comes up in rootlesskit with the K3S_ROOTLESS_* settings, forwards the API port, and stops cleanly', async (t) => {
@@ -31,8 +31,7 @@ describe('k3s server --rootless', () => {
     await new Promise<void>((resolve) => hostListener.listen(0, '127.0.0.1', resolve));
     t.after(() => hostListener.close());
     const hostPort = (hostListener.address() as AddressInfo).port;
-    const k3s = k3sCommandFor(user, K3S_BIN);
-    const server = spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]);
+    const server = spawnTracked(t, 'runuser', k3sAsUser(user, ['server', '--rootless', '--disable-agent', '--https-listen-port', String(port)], env));
     const stateDir = join(user.home, '.rancher/k3s/rootless');
     await waitFor('the API port forward', () => server.output().includes('forwarding host port'), 20_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${server.output()}`);
@@ -63,7 +62,7 @@ describe('k3s server --rootless', () => {
     assert.ok(!existsSync('/srv/k3s-copy-up'), 'the copy-up is private to the namespace');
     assert.ok(await canConnect(port), 'the API server port is open on the host');
 
-    const second = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(await freePort())]);
+    const second = await run('runuser', k3sAsUser(user, ['server', '--rootless', '--disable-agent', '--https-listen-port', String(await freePort())]));
     assert.equal(second.code, 1);
     assert.match(second.stderr, /already running with data dir .*\.rancher\/k3s/);
 
@@ -79,10 +78,9 @@ describe('k3s server --rootless', () => {
   test('kubectl as the user works against ~/.kube/k3s.yaml, and a restart keeps the data', { timeout: 180_000 }, async (t) => {
     const user = createTestUser(t);
     const port = await freePort();
-    const k3s = k3sCommandFor(user, K3S_BIN);
-    const start = () => spawnTracked(t, 'runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, 'K3S_LOG_FORMAT=json', ...k3s, 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]);
+    const start = () => spawnTracked(t, 'runuser', k3sAsUser(user, ['server', '--rootless', '--disable-agent', '--https-listen-port', String(port)], ['K3S_LOG_FORMAT=json']));
     // kubectl runs as the user, with the user's default kubeconfig, exactly as the docs say.
-    const kubectl = (...args: string[]) => run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, `KUBECONFIG=${user.home}/.kube/k3s.yaml`, `KUBECACHEDIR=${user.home}/.kube/cache`, 'kubectl', ...args]);
+    const kubectl = (...args: string[]) => run('runuser', kubectlAsUser(user, args));
     let server = start();
     await waitFor('k3s is up', () => server.output().includes('"k3s is up"'), 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${server.output()}`);
@@ -104,7 +102,7 @@ describe('k3s server --rootless', () => {
   test('says what is wrong, and exits 1, for bad settings and for root', async (t) => {
     const user = createTestUser(t);
     const asUser = (env: string[], ...args: string[]) =>
-      run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', ...args]);
+      run('runuser', k3sAsUser(user, ['server', '--rootless', '--disable-agent', ...args], env));
     const mtu = await asUser(['K3S_ROOTLESS_MTU=9'], '--https-listen-port', String(await freePort()));
     assert.equal(mtu.code, 1);
     assert.match(mtu.stderr, /K3S_ROOTLESS_MTU="9": must be between 1280 and 65520/);
@@ -121,7 +119,7 @@ describe('k3s server --rootless', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     t.after(() => blocker.close());
     const port = (blocker.address() as AddressInfo).port;
-    const server = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', '--https-listen-port', String(port)], { timeoutMs: 30_000 });
+    const server = await run('runuser', k3sAsUser(user, ['server', '--rootless', '--disable-agent', '--https-listen-port', String(port)]), { timeoutMs: 30_000 });
     assert.notEqual(server.code, 0);
     assert.match(server.stdout + server.stderr, new RegExp(`host port ${port}/tcp for the API server is already in use on the host: stop what listens there, or choose another port \\(for the API server: --https-listen-port\\)`));
     await waitFor('every process of the user to be gone', () => userProcesses(user).length === 0, 10_000);
@@ -133,7 +131,7 @@ describe('k3s server --rootless', () => {
     assert.ok(entry, 'useradd gave the user a range');
     const [, start, count] = entry.split(':');
     execFileSync('usermod', ['--del-subuids', `${start}-${Number(start) + Number(count) - 1}`, user.name]);
-    const server = await run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--disable-agent', '--https-listen-port', String(await freePort())]);
+    const server = await run('runuser', k3sAsUser(user, ['server', '--rootless', '--disable-agent', '--https-listen-port', String(await freePort())]));
     assert.equal(server.code, 1);
     assert.match(server.stderr, /not ready for rootless k3s/);
     assert.match(server.stderr, new RegExp(`fix: .*usermod --add-subuids .* ${user.name}`));

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RootlessKitClient } from '../../rootlesskit/index.js';
 import { run, waitFor } from '../helpers/index.js';
+import { kubectlAsUser } from '../helpers/users.js';
 import { startRootlessCluster } from './rootless-cluster.js';
 
 test('NodePort and LoadBalancer Services are forwarded from the host and unforwarded when deleted', { timeout: 180_000 }, async (t) => {
   const cluster = await startRootlessCluster(t, 'k3st', 'ports', { disableAgent: true });
   if (typeof cluster === 'string') return assert.fail(cluster);
   const { user, server, port } = cluster;
-  const kubectl = (...args: string[]) => run('runuser', ['-u', user.name, '--', 'env', `HOME=${user.home}`, `KUBECONFIG=${user.home}/.kube/k3s.yaml`, `KUBECACHEDIR=${user.home}/.kube/cache`, 'kubectl', ...args]);
+  const kubectl = (...args: string[]) => run('runuser', kubectlAsUser(user, args));
   const rootlesskit = new RootlessKitClient(join(user.home, '.rancher/k3s/rootless/api.sock'));
   const forwarded = async (): Promise<string[]> => (await rootlesskit.listPorts()).map((p) => `${p.spec.proto}:${p.spec.parentPort}->${p.spec.childPort}`).sort();
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILD_ROOT } from './index.js';
+import { BUILD_ROOT, K3S_BIN } from './index.js';
 
 export interface TestUser {
   readonly name: string;
@@ -73,6 +73,16 @@ export function k3sCommandFor(user: TestUser, k3sBin: string): string[] {
   } catch {
     return ['/usr/local/bin/k3s'];
   }
+}
+
+/** runuser arguments for `k3s <args>` as the user (see k3sCommandFor), with HOME and `env` (NAME=value) set. */
+export function k3sAsUser(user: TestUser, args: readonly string[], env: readonly string[] = []): string[] {
+  return ['-u', user.name, '--', 'env', `HOME=${user.home}`, ...env, ...k3sCommandFor(user, K3S_BIN), ...args];
+}
+
+/** runuser arguments for the real kubectl as the user, with ~/.kube/k3s.yaml and a discovery cache in ~/.kube/cache. */
+export function kubectlAsUser(user: TestUser, args: readonly string[]): string[] {
+  return ['-u', user.name, '--', 'env', `HOME=${user.home}`, `KUBECONFIG=${user.home}/.kube/k3s.yaml`, `KUBECACHEDIR=${user.home}/.kube/cache`, 'kubectl', ...args];
 }
 
 /** "pid comm" of every process the user runs, except those matching `except` (e.g. a systemd --user manager). */
