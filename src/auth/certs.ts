@@ -5,13 +5,9 @@
  * "not yet valid"), carry digitalSignature+keyEncipherment and one or both of clientAuth /
  * serverAuth, and are written with the CA certificate appended (a chain, as upstream writes).
  */
-import { randomBytes, webcrypto, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { createHash, createPublicKey, randomBytes, sign, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+import * as der from './der.js';
 import { canonicalIp, isIpAddress } from './ip.js';
-import { toWebCrypto } from './keys.js';
-
-// @peculiar/x509 signs through WebCrypto; hand it node's.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const CA_VALIDITY_DAYS = 3650;
@@ -19,9 +15,23 @@ export const LEAF_VALIDITY_DAYS = 365;
 /** Upstream renews leaf certificates this many days before they expire. */
 export const RENEW_BEFORE_DAYS = 90;
 
-const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const EKU_CLIENT = x509.ExtendedKeyUsage.clientAuth;
-const EKU_SERVER = x509.ExtendedKeyUsage.serverAuth;
+const OID = {
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  commonName: '2.5.4.3',
+  organization: '2.5.4.10',
+  subjectKeyId: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyId: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+// KeyUsage bit numbers (RFC 5280 4.2.1.3).
+const DIGITAL_SIGNATURE = 0;
+const KEY_ENCIPHERMENT = 2;
+const KEY_CERT_SIGN = 5;
 
 export type CertUsage = 'client' | 'server' | 'client+server';
 
@@ -38,37 +48,91 @@ export interface LeafSpec {
 }
 
 /** A positive random serial of 63 bits, as Go's certutil draws it. */
-function serial(): string {
+function serial(): Buffer {
   const bytes = randomBytes(8);
   bytes[0] = bytes[0]! & 0x7f;
   if (bytes[0] === 0) bytes[0] = 1;
-  return bytes.toString('hex');
+  return bytes;
 }
 
-function subjectName(commonName: string, organizations: readonly string[] = []): x509.JsonName {
+function subjectName(commonName: string, organizations: readonly string[] = []): Buffer {
   // Go's pkix.Name puts O before CN; openssl then prints "O = system:masters, CN = system:admin".
-  const name: x509.JsonName = organizations.map((o) => ({ O: [o] }));
-  name.push({ CN: [commonName] });
-  return name;
+  const rdn = (type: string, value: string): Buffer => der.set(der.sequence(der.oid(type), der.utf8String(value)));
+  return der.sequence(...organizations.map((o) => rdn(OID.organization, o)), rdn(OID.commonName, commonName));
+}
+
+function ecKey(key: KeyObject): KeyObject {
+  if (key.asymmetricKeyType !== 'ec') throw new Error(`certificate keys must be ECDSA P-256, got ${key.asymmetricKeyType ?? 'unknown'}`);
+  return key;
+}
+
+/** SubjectPublicKeyInfo DER of a private or public key. */
+function spki(key: KeyObject): Buffer {
+  return (key.type === 'private' ? createPublicKey(key) : key).export({ format: 'der', type: 'spki' });
+}
+
+/** RFC 5280 key identifier: SHA-1 of the subjectPublicKey bits (what Go and openssl use). */
+function keyId(spkiDer: Buffer): Buffer {
+  const [, bits] = der.children(der.children(spkiDer)[0]!.body);
+  return createHash('sha1').update(bits!.body.subarray(1)).digest();
+}
+
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return der.sequence(der.oid(id), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+}
+
+interface TbsSpec {
+  readonly issuer: Buffer;
+  readonly subject: Buffer;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly subjectKey: Buffer;
+  readonly extensions: readonly Buffer[];
+}
+
+function issue(spec: TbsSpec, signingKey: KeyObject): string {
+  const algorithm = der.sequence(der.oid(OID.ecdsaWithSha256));
+  const tbs = der.sequence(
+    der.explicit(0, der.smallInteger(2)),
+    der.unsignedInteger(serial()),
+    algorithm,
+    spec.issuer,
+    der.sequence(der.time(spec.notBefore), der.time(spec.notAfter)),
+    spec.subject,
+    spec.subjectKey,
+    der.explicit(3, der.sequence(...spec.extensions)),
+  );
+  // node's ECDSA signature is DER (r, s) already, the form X.509 carries.
+  const signature = sign('sha256', tbs, ecKey(signingKey));
+  const cert = der.sequence(tbs, algorithm, der.bitString(signature));
+  const base64 = cert.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----`;
+}
+
+function pemBody(pem: string): Buffer {
+  return Buffer.from(firstCertificate(pem).replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
 }
 
 /** A self-signed CA certificate (PEM) for `key`. */
 export async function createCaCertificate(commonName: string, key: KeyObject, now = new Date()): Promise<string> {
-  const keys = await toWebCrypto(key);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: subjectName(commonName),
-    notBefore: now,
-    notAfter: new Date(now.getTime() + CA_VALIDITY_DAYS * DAY_MS),
-    signingAlgorithm: SIGNING,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return cert.toString('pem') + '\n';
+  const publicKey = spki(ecKey(key));
+  const name = subjectName(commonName);
+  const pem = issue(
+    {
+      issuer: name,
+      subject: name,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + CA_VALIDITY_DAYS * DAY_MS),
+      subjectKey: publicKey,
+      extensions: [
+        extension(OID.basicConstraints, true, der.sequence(der.boolean(true))),
+        extension(OID.keyUsage, true, der.namedBits([DIGITAL_SIGNATURE, KEY_ENCIPHERMENT, KEY_CERT_SIGN])),
+        extension(OID.subjectKeyId, false, der.octetString(keyId(publicKey))),
+      ],
+    },
+    key,
+  );
+  return pem + '\n';
 }
 
 /**
@@ -76,37 +140,42 @@ export async function createCaCertificate(commonName: string, key: KeyObject, no
  * certificate (the file content upstream writes).
  */
 export async function signCertificate(spec: LeafSpec, key: KeyObject, caCertPem: string, caKey: KeyObject, now = new Date()): Promise<string> {
-  const ca = new x509.X509Certificate(firstCertificate(caCertPem));
-  const [keys, caKeys] = await Promise.all([toWebCrypto(key), toWebCrypto(caKey)]);
-  const usages = spec.usage === 'client' ? [EKU_CLIENT] : spec.usage === 'server' ? [EKU_SERVER] : [EKU_SERVER, EKU_CLIENT];
-  const extensions: x509.Extension[] = [
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension(usages),
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+  const ca = der.readTbs(pemBody(caCertPem));
+  const usages = spec.usage === 'client' ? [OID.clientAuth] : spec.usage === 'server' ? [OID.serverAuth] : [OID.serverAuth, OID.clientAuth];
+  // The CA's own key identifier when it states one (a CA from elsewhere may compute it differently).
+  const caSki = ca.extensions.get(OID.subjectKeyId);
+  const caKeyId = caSki ? der.children(caSki)[0]!.body : keyId(spki(ecKey(caKey)));
+  const extensions = [
+    extension(OID.keyUsage, true, der.namedBits([DIGITAL_SIGNATURE, KEY_ENCIPHERMENT])),
+    extension(OID.extKeyUsage, false, der.sequence(...usages.map((u) => der.oid(u)))),
+    extension(OID.basicConstraints, true, der.sequence()),
+    extension(OID.authorityKeyId, false, der.sequence(der.implicit(0, caKeyId))),
   ];
   const sans = spec.sans;
   if (sans && sans.dnsNames.length + sans.ips.length > 0) {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension([
-        ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
-        ...sans.ips.map((value) => ({ type: 'ip' as const, value })),
-      ]),
-    );
+    const names = [
+      ...sans.dnsNames.map((name) => der.implicit(2, Buffer.from(name, 'ascii'))),
+      ...sans.ips.map((ip) => {
+        const hex = canonicalIp(ip);
+        if (!hex) throw new Error(`not an IP address: ${ip}`);
+        return der.implicit(7, Buffer.from(hex, 'hex'));
+      }),
+    ];
+    extensions.push(extension(OID.subjectAltName, false, der.sequence(...names)));
   }
   const notBefore = ca.notBefore < now ? ca.notBefore : now;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: subjectName(spec.commonName, spec.organizations),
-    issuer: ca.subjectName,
-    notBefore,
-    notAfter: new Date(now.getTime() + LEAF_VALIDITY_DAYS * DAY_MS),
-    signingAlgorithm: SIGNING,
-    publicKey: keys.publicKey,
-    signingKey: caKeys.privateKey,
-    extensions,
-  });
-  return cert.toString('pem') + '\n' + firstCertificate(caCertPem) + '\n';
+  const pem = issue(
+    {
+      issuer: ca.subjectDer,
+      subject: subjectName(spec.commonName, spec.organizations),
+      notBefore,
+      notAfter: new Date(now.getTime() + LEAF_VALIDITY_DAYS * DAY_MS),
+      subjectKey: spki(ecKey(key)),
+      extensions,
+    },
+    caKey,
+  );
+  return pem + '\n' + firstCertificate(caCertPem) + '\n';
 }
 
 /** The PEM blocks of every certificate in a bundle. */
@@ -152,17 +221,25 @@ export interface CertificateInfo {
 }
 
 export function inspectCertificate(pem: string): CertificateInfo {
-  const cert = new x509.X509Certificate(firstCertificate(pem));
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const names = san?.names.toJSON() ?? [];
-  const basic = cert.getExtension(x509.BasicConstraintsExtension);
+  const tbs = der.readTbs(pemBody(pem));
+  const dnsNames: string[] = [];
+  const ipKeys: string[] = [];
+  const san = tbs.extensions.get(OID.subjectAltName);
+  if (san) {
+    for (const name of der.children(der.children(san)[0]!.body)) {
+      if (name.tag === 0x82) dnsNames.push(name.body.toString('ascii').toLowerCase());
+      else if (name.tag === 0x87) ipKeys.push(name.body.toString('hex'));
+    }
+  }
+  const basic = tbs.extensions.get(OID.basicConstraints);
+  const basicFields = basic ? der.children(der.children(basic)[0]!.body) : [];
   return {
-    commonName: cert.subjectName.getField('CN')[0] ?? '',
-    organizations: cert.subjectName.getField('O'),
-    dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value.toLowerCase()),
-    ipKeys: names.filter((n) => n.type === 'ip').map((n) => canonicalIp(n.value) ?? n.value),
-    notAfter: cert.notAfter,
-    isCa: basic?.ca ?? false,
+    commonName: tbs.subject.get(OID.commonName)?.[0] ?? '',
+    organizations: tbs.subject.get(OID.organization) ?? [],
+    dnsNames,
+    ipKeys,
+    notAfter: tbs.notAfter,
+    isCa: basicFields[0]?.tag === 0x01 && basicFields[0].body[0] !== 0,
   };
 }
 

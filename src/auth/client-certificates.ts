@@ -4,8 +4,8 @@
  * groups the subject O values (upstream's CommonNameUserConversion).
  */
 import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { splitCertificates } from './certs.js';
+import { readTbs } from './der.js';
 import type { UserInfo } from './user.js';
 
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -60,9 +60,10 @@ export class ClientCertificateVerifier {
     if (usages && usages.length > 0 && !usages.includes(EKU_CLIENT_AUTH) && !usages.includes(EKU_ANY)) {
       return fail('client certificate does not allow client authentication');
     }
-    const subject = new x509.X509Certificate(der).subjectName;
-    const username = subject.getField('CN')[0] ?? '';
+    // Read only after the CA's signature checked out: the DER is that CA's.
+    const subject = readTbs(der).subject;
+    const username = subject.get('2.5.4.3')?.[0] ?? '';
     if (!username) return fail('client certificate has no common name');
-    return { result: { ok: true, user: { username, groups: subject.getField('O') } }, notBefore, notAfter };
+    return { result: { ok: true, user: { username, groups: subject.get('2.5.4.10') ?? [] } }, notBefore, notAfter };
   }
 }
