@@ -2,14 +2,15 @@
 // BUILD/bundle/k3s.mjs, which the k3s wrapper runs. Why: Node 20 spends ~600 ms resolving,
 // reading and linking ~390 of our modules plus ~1,000 package files before the server starts;
 // one file is parsed once. Packages that find their own files at run time stay external and load
-// from node_modules: native addons (better-sqlite3, cpu-features, ssh2, usocket, x11) and pino's
-// worker-thread transports (pino, pino-pretty, thread-stream resolve worker scripts by path).
+// from node_modules: native addons (better-sqlite3, cpu-features, ssh2, usocket, x11), and
+// pino-pretty, loaded only for a terminal. pino itself is bundled: k3s writes to fd 2 through
+// pino.destination and never starts pino's worker-thread transports (which find scripts by path).
 // BUILD/src/** stays as tsc wrote it for the tests that import single modules.
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-export const BUNDLE_EXTERNAL = ['better-sqlite3', 'cpu-features', 'ssh2', 'usocket', 'x11', 'pino', 'pino-pretty', 'thread-stream'];
+export const BUNDLE_EXTERNAL = ['better-sqlite3', 'cpu-features', 'ssh2', 'usocket', 'x11', 'pino-pretty'];
 
 /** Writes OUT/bundle/k3s.mjs (+ the assets its modules look up beside themselves). */
 export async function bundle(out) {
