@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { run, waitFor } from '../helpers/index.js';
 import { prepareAgentMachine, stopAgent as stop } from './join-agent.js';
-import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
+import { canRunNodeCluster, startNodeCluster } from './node-cluster.js';
+import { podOnNode } from './pod-manifest.js';
 
 test('k3s agent joins a server from another machine: Ready, runs its pods, NotReady when stopped and Ready again', { skip: !canRunNodeCluster && 'needs root for containerd and network namespaces', timeout: 420_000 }, async (t) => {
   const cluster = await startNodeCluster(t, [], { label: 'server' });
@@ -30,18 +31,7 @@ test('k3s agent joins a server from another machine: Ready, runs its pods, NotRe
   const secret = await cluster.kubectl(['get', 'secret', '-n', 'kube-system', `${node}.node-password.k3s`, '-o', 'jsonpath={.immutable}']);
   assert.equal(secret.stdout, 'true', secret.stderr);
 
-  const pod = `apiVersion: v1
-kind: Pod
-metadata:
-  name: on-agent
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    command: ["sh", "-c", "echo started; sleep 3600"]
-`;
+  const pod = podOnNode('on-agent', node, 'echo started; sleep 3600', { grace: 1 });
   const applied = await cluster.kubectl(['apply', '-f', '-'], { input: pod });
   assert.equal(applied.code, 0, applied.stderr);
   await waitFor('pod on-agent Running', async () => /^on-agent\s+1\/1\s+Running\s+0/m.test((await cluster.kubectl(['get', 'pod', 'on-agent', '--no-headers'])).stdout), 90_000, 250).catch(async (err: Error) => {

@@ -10,24 +10,9 @@ import { test } from 'node:test';
 import { containerdPaths } from '../../src/agent/index.js';
 import { freePort, K3S_BIN, run, spawnTracked, tempDir, waitFor, type RunResult } from '../helpers/index.js';
 import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
+import { podOnNode } from './pod-manifest.js';
 
 const canRun = process.getuid?.() === 0;
-const BUSYBOX = 'docker.io/library/busybox:1.35.0';
-
-function podYaml(name: string, node: string, command: string, image = BUSYBOX): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 30
-  containers:
-  - name: main
-    image: ${image}
-    command: ["sh", "-c", ${JSON.stringify(command)}]
-`;
-}
 
 test('k3s server runs pods on its own node, driven by kubectl', { skip: !canRun && 'needs root for containerd', timeout: 300_000 }, async (t) => {
   // After-hooks run in registration order: pods go before the server and the temp dir.
@@ -63,19 +48,19 @@ test('k3s server runs pods on its own node, driven by kubectl', { skip: !canRun 
   const readyMs = Date.now() - started;
 
   const createdAt = Date.now();
-  const applied = await kubectl(['apply', '-f', '-'], podYaml('sleeper', node, 'echo started; sleep 3600'));
+  const applied = await kubectl(['apply', '-f', '-'], podOnNode('sleeper', node, 'echo started; sleep 3600', { grace: 30 }));
   assert.equal(applied.code, 0, applied.stderr);
   await waitFor('pod sleeper Running 1/1', async () => /^sleeper\s+1\/1\s+Running\s+0/m.test((await kubectl(['get', 'pod', 'sleeper', '--no-headers'])).stdout), 60_000, 100);
   const runningMs = Date.now() - createdAt;
   const ip = (await kubectl(['get', 'pod', 'sleeper', '-o', 'jsonpath={.status.podIP}'])).stdout;
   assert.match(ip, /^10\.42\.0\.\d+$/);
 
-  await kubectl(['apply', '-f', '-'], podYaml('crasher', node, 'echo bye; exit 3'));
+  await kubectl(['apply', '-f', '-'], podOnNode('crasher', node, 'echo bye; exit 3', { grace: 30 }));
   await waitFor('pod crasher in CrashLoopBackOff', async () => /^crasher\s+0\/1\s+CrashLoopBackOff\s+[1-9]/m.test((await kubectl(['get', 'pod', 'crasher', '--no-headers'])).stdout), 60_000, 200);
   const describe = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=crasher', '-o', 'jsonpath={.items[*].reason}']);
   assert.match(describe.stdout, /BackOff/);
 
-  await kubectl(['apply', '-f', '-'], podYaml('nowhere', node, 'true', '127.0.0.1:9/missing/image:1'));
+  await kubectl(['apply', '-f', '-'], podOnNode('nowhere', node, 'true', { grace: 30, image: '127.0.0.1:9/missing/image:1' }));
   const seen = new Set<string>();
   await waitFor('pod nowhere: ErrImagePull then ImagePullBackOff', async () => {
     const m = /^nowhere\s+0\/1\s+(\S+)/m.exec((await kubectl(['get', 'pod', 'nowhere', '--no-headers'])).stdout);

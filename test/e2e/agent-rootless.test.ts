@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/index.js';
+import { podOnNode } from './pod-manifest.js';
 import { startRootlessCluster } from './rootless-cluster.js';
 
 const canRun = process.getuid?.() === 0;
@@ -19,20 +20,7 @@ test('k3s server --rootless runs pods on its own node', { skip: !canRun && 'need
   assert.match(runtime, /^containerd:\/\//);
 
   const createdAt = Date.now();
-  const applied = await kubectl(
-    ['apply', '-f', '-'],
-    `apiVersion: v1
-kind: Pod
-metadata:
-  name: rootless-sleeper
-spec:
-  nodeName: ${node}
-  containers:
-  - name: main
-    image: docker.io/library/busybox:1.35.0
-    command: ["sh", "-c", "trap 'exit 0' TERM; echo up; sleep 3600 & wait"]
-`,
-  );
+  const applied = await kubectl(['apply', '-f', '-'], podOnNode('rootless-sleeper', node, "trap 'exit 0' TERM; echo up; sleep 3600 & wait"));
   assert.equal(applied.code, 0, applied.stderr);
   await waitFor('pod Running 1/1', async () => /^rootless-sleeper\s+1\/1\s+Running/m.test((await kubectl(['get', 'pod', 'rootless-sleeper', '--no-headers'])).stdout), 60_000, 100).catch(async (err: Error) => {
     fail(new Error(`${err.message}\n${(await kubectl(['get', 'events'])).stdout}`));

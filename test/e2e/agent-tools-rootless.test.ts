@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { run, waitFor, type RunResult } from '../helpers/index.js';
 import { k3sAsUser } from '../helpers/users.js';
+import { podOnNode } from './pod-manifest.js';
 import { startRootlessCluster } from './rootless-cluster.js';
 
 const canRun = process.getuid?.() === 0;
@@ -32,19 +33,7 @@ test('k3s ctr and k3s crictl as a rootless user', { skip: !canRun && 'needs root
   await must(['ctr', 'images', 'export', tarball, 'docker.io/example/rootless-tools:1']);
   await must(['ctr', 'images', 'rm', 'docker.io/example/rootless-tools:1']);
   assert.match(await must(['ctr', 'images', 'import', tarball]), /docker\.io\/example\/rootless-tools:1/);
-  const applied = await kubectl(['apply', '-f', '-'], `apiVersion: v1
-kind: Pod
-metadata:
-  name: tools
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: docker.io/example/rootless-tools:1
-    imagePullPolicy: Never
-    command: ["sh", "-c", "echo rootless-hello; sleep 3600"]
-`);
+  const applied = await kubectl(['apply', '-f', '-'], podOnNode('tools', node, 'echo rootless-hello; sleep 3600', { grace: 1, image: 'docker.io/example/rootless-tools:1', pullPolicy: 'Never' }));
   assert.equal(applied.code, 0, applied.stderr);
   await waitFor('pod tools Running', async () => /^tools\s+1\/1\s+Running/m.test((await kubectl(['get', 'pod', 'tools', '--no-headers'])).stdout), 60_000, 100);
 

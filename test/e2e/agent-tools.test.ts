@@ -10,22 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { K3S_BIN, run, waitFor, type RunResult } from '../helpers/index.js';
 import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
+import { podOnNode, type PodOptions } from './pod-manifest.js';
 
-function podYaml(name: string, node: string, command: string, extra = '', image = BUSYBOX): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${image}
-    imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", ${JSON.stringify(command)}]
-${extra}`;
-}
+const TOOLS_POD: PodOptions = { grace: 1, pullPolicy: 'IfNotPresent' };
 
 test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip: !canRunNodeCluster && 'needs root for containerd', timeout: 300_000 }, async (t) => {
   const cluster = await startNodeCluster(t, [], { label: 'tools' });
@@ -42,7 +29,7 @@ test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip:
   };
 
   // hostPort: busybox httpd on 8080 in the pod, published on the node's port 18080.
-  await kubectl(['apply', '-f', '-'], podYaml('web', cluster.node, 'mkdir -p /www; echo hello-hostport > /www/index.html; echo serving; exec httpd -f -p 8080 -h /www', '    ports:\n    - containerPort: 8080\n      hostPort: 18080\n'));
+  await kubectl(['apply', '-f', '-'], podOnNode('web', cluster.node, 'mkdir -p /www; echo hello-hostport > /www/index.html; echo serving; exec httpd -f -p 8080 -h /www', { ...TOOLS_POD, containerYaml: '    ports:\n    - containerPort: 8080\n      hostPort: 18080\n' }));
   await kubectl(['wait', '--for=condition=Ready', 'pod/web', '--timeout=90s']);
   const body = await waitFor('hostPort answers at the node IP', async () => {
     const res = await fetch(`http://${cluster.netns.nodeIP}:18080/`).catch(() => undefined);
@@ -52,7 +39,7 @@ test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip:
 
   // Lifecycle hooks and a gRPC probe as kubectl sees them: postStart ran in the container, the
   // readiness probe on a port nothing serves keeps the pod unready with the gRPC reason.
-  await kubectl(['apply', '-f', '-'], podYaml('hooks', cluster.node, 'sleep 3600', [
+  await kubectl(['apply', '-f', '-'], podOnNode('hooks', cluster.node, 'sleep 3600', { ...TOOLS_POD, containerYaml: [
     '    lifecycle:',
     '      postStart:',
     '        exec:',
@@ -62,7 +49,7 @@ test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip:
     '        port: 9090',
     '      periodSeconds: 1',
     '',
-  ].join('\n')));
+  ].join('\n') }));
   await waitFor('hooks Running', async () => (await cluster.kubectl(['get', 'pod', 'hooks', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running', 60_000);
   assert.equal((await cluster.kubectl(['exec', 'hooks', '--', 'cat', '/tmp/poststart'])).stdout, 'started-by-hook\n');
   const unhealthy = await waitFor('Unhealthy event for the grpc probe', async () => {
@@ -81,7 +68,7 @@ test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip:
   await must(['ctr', ...dd, 'images', 'rm', 'docker.io/example/tools:1']);
   const imported = await must(['ctr', ...dd, 'images', 'import', tarball]);
   assert.match(imported, /docker\.io\/example\/tools:1/);
-  await kubectl(['apply', '-f', '-'], podYaml('tools', cluster.node, 'echo from-tools; sleep 3600', '', 'docker.io/example/tools:1').replace('IfNotPresent', 'Never'));
+  await kubectl(['apply', '-f', '-'], podOnNode('tools', cluster.node, 'echo from-tools; sleep 3600', { ...TOOLS_POD, image: 'docker.io/example/tools:1', pullPolicy: 'Never' }));
   await kubectl(['wait', '--for=condition=Ready', 'pod/tools', '--timeout=90s']);
   const noRuntime = await k3s(['ctr', '--data-dir', join(cluster.dir, 'nothing'), 'images', 'ls']);
   assert.equal(noRuntime.code, 1);
@@ -90,12 +77,13 @@ test('hostPort at the node IP, k3s ctr and k3s crictl against the node', { skip:
   // k3s crictl
   const ps = await must(['crictl', ...dd, 'ps']);
   const header = ps.split('\n')[0] ?? '';
-  assert.match(header, /^CONTAINER {11}IMAGE {15}CREATED {13}STATE {15}NAME {16}ATTEMPT {13}POD ID {14}POD$/);
+  // CREATED is as wide as its longest cell: "Less than a second ago" for a container that just started.
+  assert.match(header, /^CONTAINER {11}IMAGE {15}CREATED {13,}STATE {15}NAME {16}ATTEMPT {13}POD ID {14}POD$/);
   const webLine = ps.split('\n').find((l) => / web$/.test(l)) ?? '';
   assert.match(webLine, /^([0-9a-f]{13}) {7}\S+ +(Less than a second|\d+ seconds|About a minute) ago +Running +main +0 +[0-9a-f]{13} +web$/);
   const containerId = webLine.slice(0, 13);
   const pods = await must(['crictl', ...dd, 'pods']);
-  assert.match(pods, /^POD ID {14}CREATED {13}STATE {15}NAME {16}NAMESPACE {11}ATTEMPT {13}RUNTIME$/m);
+  assert.match(pods, /^POD ID {14}CREATED {13,}STATE {15}NAME {16}NAMESPACE {11}ATTEMPT {13}RUNTIME$/m);
   assert.match(pods, /^[0-9a-f]{13} +.+ ago +Ready +web +default +0 +\(default\)$/m);
   const images = await must(['crictl', ...dd, 'images']);
   assert.match(images, /^IMAGE {36}TAG {17}IMAGE ID {12}SIZE$|^IMAGE +TAG +IMAGE ID +SIZE$/m);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/index.js';
 import { prepareAgentMachine } from './join-agent.js';
-import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
+import { canRunNodeCluster, startNodeCluster } from './node-cluster.js';
+import { podOnNode } from './pod-manifest.js';
 
 test('kubectl logs, exec and port-forward reach a pod on a joined agent', { skip: !canRunNodeCluster && 'needs root for containerd and network namespaces', timeout: 420_000 }, async (t) => {
   const cluster = await startNodeCluster(t, [], { label: 'stsrv' });
@@ -20,17 +21,7 @@ test('kubectl logs, exec and port-forward reach a pod on a joined agent', { skip
   const kubeletPort = (await cluster.kubectl(['get', 'node', node, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}'])).stdout;
   assert.equal(kubeletPort, '10250');
 
-  const pod = `apiVersion: v1
-kind: Pod
-metadata: {name: remote}
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && echo remote-started && httpd -f -p 8080 -h /www"]
-`;
+  const pod = podOnNode('remote', node, 'mkdir -p /www && hostname > /www/index.html && echo remote-started && httpd -f -p 8080 -h /www', { grace: 1 });
   assert.equal((await cluster.kubectl(['apply', '-f', '-'], { input: pod })).code, 0);
   await waitFor('remote pod Running', async () => (await cluster.kubectl(['get', 'pod', 'remote', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running', 120_000, 250).catch((err: Error) => {
     throw new Error(`${err.message}\n${agent.output().slice(-4000)}`);

@@ -6,23 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/index.js';
-import { BUSYBOX, canRunNodeCluster, startNodeCluster } from './node-cluster.js';
-
-function pod(name: string, node: string, command: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-  labels: { app: ${name} }
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 0
-  containers:
-  - name: main
-    image: ${BUSYBOX}
-    command: ["sh", "-c", ${JSON.stringify(command)}]
-`;
-}
+import { canRunNodeCluster, startNodeCluster } from './node-cluster.js';
+import { podOnNode } from './pod-manifest.js';
 
 /** kubectl top's CPU column in millicores ("123m" or "1"). */
 function millicores(text: string): number {
@@ -32,7 +17,7 @@ function millicores(text: string): number {
 test('kubectl top node and kubectl top pod show usage from the node, a busy pod above an idle one', { skip: !canRunNodeCluster && 'needs root for containerd', timeout: 300_000 }, async (t) => {
   const cluster = await startNodeCluster(t, [], { label: 'top' });
   for (const [name, command] of [['busy', 'while :; do :; done'], ['idle', 'sleep 3600']] as const) {
-    const r = await cluster.kubectl(['apply', '-f', '-'], { input: pod(name, cluster.node, command) });
+    const r = await cluster.kubectl(['apply', '-f', '-'], { input: podOnNode(name, cluster.node, command, { grace: 0, labels: { app: name } }) });
     assert.equal(r.code, 0, r.stderr);
   }
   await waitFor('both pods Running', async () => ((await cluster.kubectl(['get', 'pods', '--no-headers'])).stdout.match(/1\/1\s+Running/g) ?? []).length === 2, 90_000, 250);

@@ -28,7 +28,7 @@ export interface NodeCluster {
   kubectl(args: readonly string[], options?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunResult>;
 }
 
-export const BUSYBOX = 'docker.io/library/busybox:1.35.0';
+export { BUSYBOX } from './pod-manifest.js';
 
 /** Root only: containerd, CNI and iptables need it. */
 export const canRunNodeCluster = process.getuid?.() === 0;
