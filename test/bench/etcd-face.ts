@@ -3,14 +3,15 @@
  * client (test/integration/etcd/grpc-client.ts) and the same load, both servers in their own
  * process on loopback TCP, both durable (SQLite synchronous=FULL; etcd always fsyncs):
  *   sequential puts/s, puts/s from 16 concurrent clients (one connection each), the time to
- *   range 10k keys, watch latency p50/p99 (put issued -> event received), and server RSS.
+ *   range 10k keys, watch latency p50/p99 (put issued -> event received), server RSS, and the
+ *   server's CPU time (user+sys) per put, which a loaded machine distorts far less than puts/s.
  * Values are 1 KiB. The two servers take turns for several rounds; each metric keeps its best.
  * Run: node <build>/test/bench/etcd-face.js [puts=1000] [watchSamples=300] [rounds=3]
  */
 import { once } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBackend, parseEndpoint } from '../../src/datastore/index.js';
@@ -32,6 +33,10 @@ interface Result {
   watchP99Ms: number;
   rssMiB: number;
   peakRssMiB: number;
+  /** Server CPU (user+sys, all threads) per sequential put, ms: far less load-dependent than puts/s. */
+  seqCpuMsPerPut: number;
+  /** The same over the 16-client phase. */
+  concCpuMsPerPut: number;
 }
 
 /** Child mode: serve the face on SQLite until killed. */
@@ -65,6 +70,12 @@ async function startFaceProcess(): Promise<{ target: string; pid: number; stop()
   };
 }
 
+/** User+sys CPU of a process so far, ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rss(pid: number): { rssMiB: number; peakRssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
@@ -78,18 +89,22 @@ async function measure(target: string, pid: number, puts: number, watchSamples: 
   const main = etcdClient(target, true);
   await put(main, '/warmup');
 
+  let cpu0 = cpuMs(pid);
   let t0 = performance.now();
   for (let i = 0; i < puts; i++) await put(main, `${p}/seq/${i}`);
   const seqPutsPerSec = puts / ((performance.now() - t0) / 1000);
+  const seqCpuMsPerPut = (cpuMs(pid) - cpu0) / puts;
 
   const clients = Array.from({ length: CONCURRENCY }, () => etcdClient(target, true));
   await Promise.all(clients.map((c) => put(c, '/warmup')));
   const perClient = Math.ceil((puts * 2) / CONCURRENCY);
+  cpu0 = cpuMs(pid);
   t0 = performance.now();
   await Promise.all(clients.map(async (c, n) => {
     for (let i = 0; i < perClient; i++) await put(c, `${p}/conc/${n}/${i}`);
   }));
   const concPutsPerSec = (perClient * CONCURRENCY) / ((performance.now() - t0) / 1000);
+  const concCpuMsPerPut = (cpuMs(pid) - cpu0) / (perClient * CONCURRENCY);
 
   // 10k keys under one prefix, written by the 16 clients.
   const perLoader = RANGE_KEYS / CONCURRENCY;
@@ -136,11 +151,11 @@ async function measure(target: string, pid: number, puts: number, watchSamples: 
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   rangeTimes.sort((a, b) => a - b);
-  return { seqPutsPerSec, concPutsPerSec, rangeMs: rangeTimes[2] ?? NaN, watchP50Ms: pct(50), watchP99Ms: pct(99), ...rss(pid) };
+  return { seqPutsPerSec, concPutsPerSec, rangeMs: rangeTimes[2] ?? NaN, watchP50Ms: pct(50), watchP99Ms: pct(99), ...rss(pid), seqCpuMsPerPut, concCpuMsPerPut };
 }
 
 /** The same load on the SQLite Backend in this process, without gRPC: what the face adds. */
-async function measureInProcess(puts: number, watchSamples: number): Promise<Omit<Result, 'rssMiB' | 'peakRssMiB'>> {
+async function measureInProcess(puts: number, watchSamples: number): Promise<Omit<Result, 'rssMiB' | 'peakRssMiB' | 'seqCpuMsPerPut' | 'concCpuMsPerPut'>> {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-bench-direct-'));
   const store = await openBackend(parseEndpoint(`sqlite://${join(dir, 'state.db')}`), { dataDir: dir });
   try {
@@ -214,7 +229,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       oursRuns.push(await measure(face.target, face.pid, puts, watchSamples, round));
       theirsRuns.push(await measure(`${etcd.host}:${etcd.port}`, etcd.pid, puts, watchSamples, round));
-      directRuns.push({ ...(await measureInProcess(puts, watchSamples)), rssMiB: NaN, peakRssMiB: NaN });
+      directRuns.push({ ...(await measureInProcess(puts, watchSamples)), rssMiB: NaN, peakRssMiB: NaN, seqCpuMsPerPut: NaN, concCpuMsPerPut: NaN });
     }
   } finally {
     await face.stop();
@@ -233,6 +248,8 @@ async function main(): Promise<void> {
       watchP99Ms: min('watchP99Ms'),
       rssMiB: last.rssMiB,
       peakRssMiB: last.peakRssMiB,
+      seqCpuMsPerPut: min('seqCpuMsPerPut'),
+      concCpuMsPerPut: min('concCpuMsPerPut'),
     };
   };
   const ours = best(oursRuns);
@@ -247,6 +264,8 @@ async function main(): Promise<void> {
     ['watch latency p99, ms', 'watchP99Ms', 2, 'lower is better'],
     ['server RSS after the run, MiB', 'rssMiB', 0, 'lower is better'],
     ['server peak RSS, MiB', 'peakRssMiB', 0, 'lower is better'],
+    ['server CPU per sequential put, ms', 'seqCpuMsPerPut', 3, 'lower is better'],
+    [`server CPU per put, ${CONCURRENCY} clients, ms`, 'concCpuMsPerPut', 3, 'lower is better'],
   ];
   console.log(`\n| metric | etcd face on SQLite | etcd 3.4 | face / etcd | SQLite Backend in-process (no gRPC) | |`);
   console.log(`|---|---:|---:|---:|---:|---|`);
@@ -254,9 +273,10 @@ async function main(): Promise<void> {
     const inProcess = Number.isNaN(direct[field]) ? '-' : direct[field].toFixed(digits);
     console.log(`| ${label} | ${ours[field].toFixed(digits)} | ${theirs[field].toFixed(digits)} | ${(ours[field] / theirs[field]).toFixed(2)} | ${inProcess} | ${better} |`);
   }
-  console.log(`\nBest of ${rounds} alternating rounds; per round ${puts} sequential puts, ${Math.ceil((puts * 2) / CONCURRENCY) * CONCURRENCY} concurrent puts, ${RANGE_KEYS} keys loaded, ${watchSamples} watch samples; RSS after the last round; node ${process.version}.`);
+  console.log(`\nLoad average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
+  console.log(`Best of ${rounds} alternating rounds; per round ${puts} sequential puts, ${Math.ceil((puts * 2) / CONCURRENCY) * CONCURRENCY} concurrent puts, ${RANGE_KEYS} keys loaded, ${watchSamples} watch samples; RSS after the last round; node ${process.version}.`);
   for (const [name, runs] of [['face', oursRuns], ['etcd', theirsRuns], ['in-process', directRuns]] as const) {
-    console.log(`${name} rounds: ${runs.map((r) => `${r.seqPutsPerSec.toFixed(0)}/${r.concPutsPerSec.toFixed(0)} puts/s, range ${r.rangeMs.toFixed(0)} ms, watch p50/p99 ${r.watchP50Ms.toFixed(2)}/${r.watchP99Ms.toFixed(2)} ms`).join('; ')}`);
+    console.log(`${name} rounds: ${runs.map((r) => `${r.seqPutsPerSec.toFixed(0)}/${r.concPutsPerSec.toFixed(0)} puts/s, range ${r.rangeMs.toFixed(0)} ms, watch p50/p99 ${r.watchP50Ms.toFixed(2)}/${r.watchP99Ms.toFixed(2)} ms, server CPU/put ${r.seqCpuMsPerPut.toFixed(2)}/${r.concCpuMsPerPut.toFixed(2)} ms`).join('; ')}`);
   }
 }
 
