@@ -8,7 +8,7 @@ import { containerdPaths } from '../../src/agent/index.js';
 import { K3S_BIN, run, tempDir, waitFor, type Tracked } from '../helpers/index.js';
 import { connectNamespaces, createNetNamespace, type NetNamespace } from '../helpers/netns.js';
 import { cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
-import type { NodeCluster } from './node-cluster.js';
+import { runDirPrefix, type NodeCluster } from './node-cluster.js';
 
 interface Cleanup {
   after(fn: () => unknown): void;
@@ -57,7 +57,7 @@ export async function prepareAgentMachine(t: Cleanup, cluster: NodeCluster, labe
     }
     await removeLeftoverPodNetns(join(dir, 'data'));
   });
-  dir = tempDir(t, `k3s-${label}-`);
+  dir = tempDir(t, runDirPrefix('join'));
   const dataDir = join(dir, 'data');
   const node = `agent-${netns.name.slice(5)}`;
   socket = containerdPaths(dataDir, { rootless: false }).socket;

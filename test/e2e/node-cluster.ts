@@ -4,11 +4,12 @@
  * the host's. kubectl runs inside the namespace too (the API server listens on its loopback);
  * the host reaches the node at `netns.nodeIP`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerdPaths, CriClient } from '../../src/agent/index.js';
 import { K3S_BIN, run, tempDir, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
-import { createNetNamespace, type NetNamespace } from '../helpers/netns.js';
+import { createNetNamespace, processAlive, type NetNamespace } from '../helpers/netns.js';
 import { cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
 
 interface Cleanup {
@@ -38,6 +39,7 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   let cleanup: () => Promise<void> = async () => {};
   t.after(() => cleanup());
   const netns = await createNetNamespace(t, options.label ?? 'node');
+  await removeDirsOfDeadTests();
   // Runs after the namespace's processes are killed and before the dir is removed: a sandbox
   // made while the test was ending can leave its shm or rootfs mounted under the data dir, and
   // its network namespace in /run/netns.
@@ -46,7 +48,7 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
     await unmountUnder(dirForMounts);
     if (dirForMounts) await removeLeftoverPodNetns(join(dirForMounts, 'data'));
   });
-  const dir = tempDir(t, 'k3s-node-');
+  const dir = tempDir(t, runDirPrefix('node'));
   dirForMounts = dir;
   const dataDir = join(dir, 'data');
   const kubeconfig = join(dir, 'kubeconfig.yaml');
@@ -95,8 +97,33 @@ export async function podExec(cluster: NodeCluster, pod: string, cmd: string[], 
   }
 }
 
+/** A temp dir prefix naming this process, so that a later run can clean up after a killed one. */
+export function runDirPrefix(kind: 'node' | 'join'): string {
+  return `k3s-${kind}-${process.pid.toString(36)}-`;
+}
+
+let sweptDeadRuns = false;
+
+/**
+ * The node dirs of test processes killed before their clean-up ran: the pods' mounts and the
+ * network namespaces their containerd made go with them. Runs after createNetNamespace, which
+ * kills what still ran in those tests' namespaces.
+ */
+async function removeDirsOfDeadTests(): Promise<void> {
+  if (sweptDeadRuns) return;
+  sweptDeadRuns = true;
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^k3s-(?:node|join)-([0-9a-z]+)-/.exec(name);
+    if (!m || processAlive(parseInt(m[1]!, 36))) continue;
+    const dir = join(tmpdir(), name);
+    await unmountUnder(dir);
+    await removeLeftoverPodNetns(join(dir, 'data'));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Lazily unmounts every mount point below `dir`, deepest first. */
-async function unmountUnder(dir: string): Promise<void> {
+export async function unmountUnder(dir: string): Promise<void> {
   if (!dir) return;
   const points = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')

@@ -4,6 +4,7 @@
  * namespace gets loopback up and a veth pair to the host on its own /30 from 10.250.0.0/16,
  * so the host can reach the node like another machine on the network.
  */
+import { readdirSync } from 'node:fs';
 import { run, spawnTracked, type RunResult, type Tracked } from './index.js';
 import type { SpawnOptions } from 'node:child_process';
 
@@ -68,11 +69,46 @@ export async function connectNamespaces(t: Cleanup, a: NetNamespace, b: NetNames
   }
 }
 
+/** Whether `pid` names a running process (ours or not). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+let sweptDeadRuns = false;
+
+/**
+ * Removes the namespaces of test processes that were killed before their clean-up ran (a
+ * cancelled run): their name carries the creating process's PID, and that process is gone.
+ */
+async function removeNamespacesOfDeadTests(): Promise<void> {
+  if (sweptDeadRuns) return;
+  sweptDeadRuns = true;
+  for (const name of readdirSync('/run/netns')) {
+    const m = /^k3st-[a-z0-9]*-([0-9a-z]+)-[0-9a-z]+$/.exec(name);
+    if (!m || processAlive(parseInt(m[1]!, 36))) continue;
+    for (const pid of (await run('ip', ['netns', 'pids', name])).stdout.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await run('ip', ['netns', 'del', name]);
+  }
+}
+
 /** Creates a namespace (root only). Removed, with every process still inside killed, when the test ends. */
 export async function createNetNamespace(t: Cleanup, label = 'node'): Promise<NetNamespace> {
+  await removeNamespacesOfDeadTests();
   counter++;
   const id = `${process.pid.toString(36)}${counter.toString(36)}`;
-  const name = `k3st-${label.slice(0, 6)}-${id}`;
+  // The creator's PID, dash-separated, lets a later run find the namespaces of a killed one.
+  const name = `k3st-${label.replace(/[^a-z0-9]/g, '').slice(0, 6)}-${process.pid.toString(36)}-${counter.toString(36)}`;
   const hostIf = `k3h${id}`.slice(0, 15);
   const nsIf = `k3n${id}`.slice(0, 15);
   const { hostIP, nodeIP } = subnet();
