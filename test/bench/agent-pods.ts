@@ -1,15 +1,18 @@
 /**
  * Benchmark: the agent as root. Spawns `k3s server` (with its agent) on a fresh data dir and
  * measures: spawn -> node Ready; pod startup latency (create -> Running observed via watch,
- * local busybox image) p50/p99 over N pods created BATCH at a time (default 20); RSS of the k3s process plus
+ * local busybox image) p50/p90/p99 over N pods created BATCH at a time (default 20), or, with `rate=R`, paced
+ * open loop at R pods per second (as density measurements do; the achieved rate is reported); CPU ms per pod of
+ * every process in the node's network namespace (server, containerd, shims, with their reaped children such as
+ * runc and CNI plugins) and machine-wide forks per pod (includes other load); RSS of the k3s process plus
  * containerd at idle with 0 and with 20 pods. The node runs in a network namespace of its own
  * (test/helpers/netns.ts), so its bridge and iptables rules never touch the host's. Pods are
  * force-deleted and the runtime cleaned before the server stops; the load average is printed
  * beside the figures (the machine is shared).
- * Run as root: node dist/test/bench/agent-pods.js [pods=100] [batch=20]
+ * Run as root: node dist/test/bench/agent-pods.js [pods=100] [batch=20 | rate=R]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerdPaths, CriClient } from '../../src/agent/index.js';
@@ -20,8 +23,12 @@ import { createNetNamespace } from '../helpers/netns.js';
 import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
 
 const total = Number(process.argv[2] ?? 100);
+const mode = process.argv[3] ?? '20';
+/** Pods per second in paced mode (open loop: creation never waits for earlier pods); 0 = batch mode. */
+const RATE = mode.startsWith('rate=') ? Number(mode.slice(5)) : 0;
 /** Pods created at once; 1 measures the unloaded path. */
-const BATCH = Number(process.argv[3] ?? 20);
+const BATCH = RATE ? total : Number(mode);
+const CLK_TCK = 100;
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
 
 function rssKb(pid: number): number {
@@ -40,6 +47,27 @@ function pidsMatching(text: string): number[] {
     }
   }
   return out;
+}
+
+/** CPU ticks (self plus reaped children) of every process whose network namespace is `nsInode`. */
+function netnsCpuTicks(nsInode: string): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/net`) !== nsInode) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks;
+}
+
+function machineForks(): number {
+  return Number(/^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? 0);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -96,20 +124,43 @@ try {
     }
   }, watch.signal).catch(() => undefined);
   let rss20 = 0;
-  for (let i = 0; i < total; i += BATCH) {
+  const nsInode = readlinkSync(`/proc/${server.pid ?? 0}/ns/net`);
+  const cpu0 = netnsCpuTicks(nsInode);
+  const forks0 = machineForks();
+  const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'docker.io/library/busybox:1.35.0', command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"] }] } }) as KubeObject;
+  const firstCreate = Date.now();
+  let lastCreate = firstCreate;
+  if (RATE) {
+    const creates: Promise<unknown>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = firstCreate + (i * 1000) / RATE;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      const name = `bench-${i}`;
+      createdAt.set(name, Date.now());
+      lastCreate = Date.now();
+      creates.push(client.create(PODS, pod(name)));
+    }
+    await Promise.all(creates);
+    await until(`${total} pods Running`, async () => (done.size >= total ? true : undefined), 600_000);
+  }
+  for (let i = 0; !RATE && i < total; i += BATCH) {
     const names = Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => `bench-${i + k}`);
     await Promise.all(
       names.map(async (name) => {
         createdAt.set(name, Date.now());
-        await client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'docker.io/library/busybox:1.35.0', command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"] }] } } as KubeObject);
+        lastCreate = Date.now();
+        await client.create(PODS, pod(name));
       }),
     );
     await until(`${i + names.length} pods Running`, async () => (done.size >= i + names.length ? true : undefined), 300_000);
     if (i + names.length === 20) rss20 = await idle();
   }
   watch.abort();
+  const cpuMsPerPod = Math.round(((netnsCpuTicks(nsInode) - cpu0) * 1000) / CLK_TCK / total);
+  const forksPerPod = Number(((machineForks() - forks0) / total).toFixed(1));
+  const achievedRate = Number(((total - 1) / Math.max(0.001, (lastCreate - firstCreate) / 1000)).toFixed(2));
   latencies.sort((a, b) => a - b);
-  console.log(JSON.stringify({ pods: latencies.length, batch: BATCH, nodeReadyMs: readyMs, podStartupMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] }, idleRssMB: { pods0: rss0, pods20: rss20 }, load: { before: loadBefore, after: loadavg().map((l) => Number(l.toFixed(2))) } }));
+  console.log(JSON.stringify({ pods: latencies.length, ...(RATE ? { rate: RATE, achievedRate } : { batch: BATCH }), nodeReadyMs: readyMs, podStartupMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] }, cpuMsPerPod, machineForksPerPod: forksPerPod, idleRssMB: { pods0: rss0, pods20: rss20 }, load: { before: loadBefore, after: loadavg().map((l) => Number(l.toFixed(2))) } }));
   const list = await client.list(PODS);
   await Promise.all(list.items.map((p) => client.delete(PODS, p.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined)));
   const cri = new CriClient(socket);
