@@ -14,13 +14,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
+import { K3S_BIN } from '../helpers/index.js';
 
 const requests = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 16);
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
@@ -117,7 +116,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   const t0 = performance.now();
-  const server = spawn(process.execPath, [BIN, 'server', '--disable-agent', '-d', join(dir, 'data'), '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig], {
+  const server = spawn(process.execPath, [K3S_BIN, 'server', '--disable-agent', '-d', join(dir, 'data'), '--https-listen-port', String(port), '--write-kubeconfig', kubeconfig], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, K3S_LOG_FORMAT: 'json' },
   });
