@@ -15,7 +15,7 @@ export const LEAF_VALIDITY_DAYS = 365;
 /** Upstream renews leaf certificates this many days before they expire. */
 export const RENEW_BEFORE_DAYS = 90;
 
-const OID = {
+export const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   commonName: '2.5.4.3',
   organization: '2.5.4.10',
@@ -27,6 +27,7 @@ const OID = {
   extKeyUsage: '2.5.29.37',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
+  anyExtendedKeyUsage: '2.5.29.37.0',
 } as const;
 // KeyUsage bit numbers (RFC 5280 4.2.1.3).
 const DIGITAL_SIGNATURE = 0;

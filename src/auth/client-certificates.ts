@@ -4,12 +4,10 @@
  * groups the subject O values (upstream's CommonNameUserConversion).
  */
 import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
-import { splitCertificates } from './certs.js';
+import { OID, splitCertificates } from './certs.js';
 import { readTbs } from './der.js';
 import type { UserInfo } from './user.js';
 
-const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-const EKU_ANY = '2.5.29.37.0';
 const CACHE_LIMIT = 1024;
 
 export type CertificateCheck = { readonly ok: true; readonly user: UserInfo } | { readonly ok: false; readonly reason: string };
@@ -57,13 +55,13 @@ export class ClientCertificateVerifier {
     const fail = (reason: string): Cached => ({ result: { ok: false, reason }, notBefore, notAfter });
     if (!this.#cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey))) return fail('client certificate is not signed by the client CA');
     const usages = cert.keyUsage as string[] | undefined;
-    if (usages && usages.length > 0 && !usages.includes(EKU_CLIENT_AUTH) && !usages.includes(EKU_ANY)) {
+    if (usages && usages.length > 0 && !usages.includes(OID.clientAuth) && !usages.includes(OID.anyExtendedKeyUsage)) {
       return fail('client certificate does not allow client authentication');
     }
     // Read only after the CA's signature checked out: the DER is that CA's.
     const subject = readTbs(der).subject;
-    const username = subject.get('2.5.4.3')?.[0] ?? '';
+    const username = subject.get(OID.commonName)?.[0] ?? '';
     if (!username) return fail('client certificate has no common name');
-    return { result: { ok: true, user: { username, groups: subject.get('2.5.4.10') ?? [] } }, notBefore, notAfter };
+    return { result: { ok: true, user: { username, groups: subject.get(OID.organization) ?? [] } }, notBefore, notAfter };
   }
 }
