@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { containerdPaths, CriClient } from '../../src/agent/index.js';
 import { K3S_BIN, run, tempDir, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
 import { createNetNamespace, processAlive, type NetNamespace } from '../helpers/netns.js';
-import { cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
+import { assertRuntimeGone, cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
 
 interface Cleanup {
   after(fn: () => unknown): void;
@@ -40,13 +40,19 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   t.after(() => cleanup());
   const netns = await createNetNamespace(t, options.label ?? 'node');
   await removeDirsOfDeadTests();
-  // Runs after the namespace's processes are killed and before the dir is removed: a sandbox
-  // made while the test was ending can leave its shm or rootfs mounted under the data dir, and
-  // its network namespace in /run/netns.
+  // Runs after the namespace's processes are killed and before the dir is removed: a container
+  // process must not outlive the test (it would be orphaned for good: its shim is gone), and a
+  // sandbox made while the test was ending can leave its shm or rootfs mounted under the data
+  // dir, and its network namespace in /run/netns.
   let dirForMounts = '';
   t.after(async () => {
-    await unmountUnder(dirForMounts);
-    if (dirForMounts) await removeLeftoverPodNetns(join(dirForMounts, 'data'));
+    if (!dirForMounts) return;
+    try {
+      await assertRuntimeGone(containerdPaths(join(dirForMounts, 'data'), { rootless: false }).socket);
+    } finally {
+      await unmountUnder(dirForMounts);
+      await removeLeftoverPodNetns(join(dirForMounts, 'data'));
+    }
   });
   const dir = tempDir(t, runDirPrefix('node'));
   dirForMounts = dir;
@@ -66,12 +72,14 @@ export async function startNodeCluster(t: Cleanup, extraArgs: readonly string[] 
   });
   const socket = containerdPaths(dataDir, { rootless: false }).socket;
   cleanup = async () => {
-    if (server.child.exitCode === null) {
-      // Workloads first, or their controllers replace the pods while the runtime is emptied.
-      await kubectl(['delete', 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs', '--all', '--all-namespaces', '--wait=false'], { timeoutMs: 20_000 });
-      await kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=0', '--force', '--wait=false'], { timeoutMs: 20_000 });
+    // k3s first, by PID: once its kubelet is gone nothing makes new sandboxes or containers
+    // while the runtime is emptied. containerd runs on (its own process group) and removes
+    // every pod through CRI; what it cannot stop is killed, containers before their shims.
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      server.child.kill('SIGKILL');
+      await server.exited;
     }
-    if (existsSync(socket)) await cleanUpRuntime(socket);
+    await cleanUpRuntime(socket);
   };
   await waitFor('k3s is up', () => {
     if (server.child.exitCode !== null) throw new Error(`k3s server exited with ${server.child.exitCode}:\n${server.output()}`);
