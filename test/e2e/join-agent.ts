@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { containerdPaths } from '../../src/agent/index.js';
 import { K3S_BIN, run, tempDir, waitFor, type Tracked } from '../helpers/index.js';
 import { connectNamespaces, createNetNamespace, type NetNamespace } from '../helpers/netns.js';
-import { cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
+import { assertRuntimeGone, cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
 import { runDirPrefix, type NodeCluster } from './node-cluster.js';
 
 interface Cleanup {
@@ -39,7 +39,8 @@ export async function prepareAgentMachine(t: Cleanup, cluster: NodeCluster, labe
   // running) answers: its pods leave nothing behind.
   let socket = '';
   t.after(async () => {
-    if (socket && existsSync(socket)) await cleanUpRuntime(socket);
+    // Kills what it cannot remove through containerd (gone with a stopped agent) too.
+    if (socket) await cleanUpRuntime(socket);
   });
   const netns = await createNetNamespace(t, label);
   await connectNamespaces(t, cluster.netns, netns);
@@ -51,11 +52,16 @@ export async function prepareAgentMachine(t: Cleanup, cluster: NodeCluster, labe
   let dir = '';
   t.after(async () => {
     if (!dir) return;
-    for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
-      const target = line.split(' ')[1];
-      if (target?.startsWith(dir)) await run('umount', ['-l', target]);
+    try {
+      // The agent may have started a container after the first clean-up: its shim is gone now.
+      await assertRuntimeGone(socket);
+    } finally {
+      for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
+        const target = line.split(' ')[1];
+        if (target?.startsWith(dir)) await run('umount', ['-l', target]);
+      }
+      await removeLeftoverPodNetns(join(dir, 'data'));
     }
-    await removeLeftoverPodNetns(join(dir, 'data'));
   });
   dir = tempDir(t, runDirPrefix('join'));
   const dataDir = join(dir, 'data');
