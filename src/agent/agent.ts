@@ -16,6 +16,7 @@ import { ServiceProxy } from '../proxy/index.js';
 import { GIT_VERSION } from '../version.js';
 import { pickResolvConf } from '../dns/upstream.js';
 import { writeConflist } from './cni/conflist.js';
+import { ensurePodMasquerade } from './cni/masquerade.js';
 import { Containerd, containerdPaths, hasCapSysResource } from './containerd/index.js';
 import { CriClient } from './cri/index.js';
 import { ensureBuiltinImages, PAUSE_IMAGE } from './images/builtin.js';
@@ -153,8 +154,11 @@ export class Agent implements Runnable {
     );
     const podCidr = await nodes.register();
     // --flannel-backend=none: the user installs a CNI plugin (the node is Ready once its config appears).
+    let masquerade: Promise<void> = Promise.resolve();
     if (config.agent.flannelBackend === 'none') log.info({ cniConfDir: paths.cniConfDir }, 'flannel backend none: no CNI config written, waiting for one to be installed');
     else {
+      masquerade = ensurePodMasquerade({ podCidr, clusterCidr: config.cluster.clusterCidrs.find((c) => !c.includes(':')) ?? '10.42.0.0/16' });
+      masquerade.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
       writeConflist(paths.cniConfDir, {
         podCidr,
         bridge: this.options.bridge ?? 'cni0',
@@ -202,6 +206,8 @@ export class Agent implements Runnable {
     const statics = new StaticPods(client, join(agentDir, 'pod-manifests'), config.nodeName, (key) => holder.pods?.requeue(key, 0));
     const pods = new PodManager(client, cri, sync, config.nodeName, statics);
     holder.pods = pods;
+    // Pods that reach out need it; it ran alongside the steps above.
+    await masquerade;
     statics.start(signal);
     await pods.start(signal);
     tasks.push(pods.stopped(), statics.stopped(), nodes.run(signal));

@@ -9,7 +9,9 @@
  * (test/helpers/netns.ts), so its bridge and iptables rules never touch the host's. Pods are
  * force-deleted and the runtime cleaned before the server stops; the load average is printed
  * beside the figures (the machine is shared).
- * Run as root: node dist/test/bench/agent-pods.js [pods=100] [batch=20 | rate=R]
+ * With `trace` as third argument, the pod starts run under test/bench/cpu-trace.ts (perf) and the
+ * CPU and process counts per pod start are printed per program (runc, shim, CNI plugins, ...).
+ * Run as root: node dist/test/bench/agent-pods.js [pods=100] [batch=20 | rate=R] [trace]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { httpsClientFromKubeconfig } from '../../src/client/index.js';
 import { K3S_BIN } from '../helpers/index.js';
 import { createNetNamespace } from '../helpers/netns.js';
 import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
+import { pidsInNetns, startCpuTrace, type CpuTrace } from './cpu-trace.js';
 
 const total = Number(process.argv[2] ?? 100);
 const mode = process.argv[3] ?? '20';
@@ -28,6 +31,7 @@ const mode = process.argv[3] ?? '20';
 const RATE = mode.startsWith('rate=') ? Number(mode.slice(5)) : 0;
 /** Pods created at once; 1 measures the unloaded path. */
 const BATCH = RATE ? total : Number(mode);
+const TRACE = process.argv[4] === 'trace';
 const CLK_TCK = 100;
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
 
@@ -92,7 +96,9 @@ const netns = await createNetNamespace({ after: (fn) => cleanups.push(fn) }, 'be
 const node = `bench-${process.pid}`;
 const loadBefore = loadavg().map((l) => Number(l.toFixed(2)));
 const started = Date.now();
-const server = spawn(netns.prefix[0]!, [...netns.prefix.slice(1), process.execPath, K3S_BIN, 'server', '-d', dataDir, '--write-kubeconfig', kubeconfig, '--node-name', node], { stdio: 'ignore' });
+// BENCH_WRAP (e.g. "strace -f -e trace=execve -o FILE") runs the server under a tracer.
+const wrap = (process.env['BENCH_WRAP'] ?? '').split(' ').filter(Boolean);
+const server = spawn(netns.prefix[0]!, [...netns.prefix.slice(1), ...wrap, process.execPath, K3S_BIN, 'server', '-d', dataDir, '--write-kubeconfig', kubeconfig, '--node-name', node], { stdio: 'ignore' });
 const socket = containerdPaths(dataDir, { rootless: false }).socket;
 try {
   await until('kubeconfig', async () => (existsSync(kubeconfig) ? true : undefined), 60_000);
@@ -125,6 +131,7 @@ try {
   }, watch.signal).catch(() => undefined);
   let rss20 = 0;
   const nsInode = readlinkSync(`/proc/${server.pid ?? 0}/ns/net`);
+  const trace: CpuTrace | undefined = TRACE ? await startCpuTrace(dir, pidsInNetns(nsInode)) : undefined;
   const cpu0 = netnsCpuTicks(nsInode);
   const forks0 = machineForks();
   const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'docker.io/library/busybox:1.35.0', command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"] }] } }) as KubeObject;
@@ -156,11 +163,18 @@ try {
     if (i + names.length === 20) rss20 = await idle();
   }
   watch.abort();
+  const traced = await trace?.stop();
   const cpuMsPerPod = Math.round(((netnsCpuTicks(nsInode) - cpu0) * 1000) / CLK_TCK / total);
   const forksPerPod = Number(((machineForks() - forks0) / total).toFixed(1));
   const achievedRate = Number(((total - 1) / Math.max(0.001, (lastCreate - firstCreate) / 1000)).toFixed(2));
   latencies.sort((a, b) => a - b);
   console.log(JSON.stringify({ pods: latencies.length, ...(RATE ? { rate: RATE, achievedRate } : { batch: BATCH }), nodeReadyMs: readyMs, podStartupMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] }, cpuMsPerPod, machineForksPerPod: forksPerPod, idleRssMB: { pods0: rss0, pods20: rss20 }, load: { before: loadBefore, after: loadavg().map((l) => Number(l.toFixed(2))) } }));
+  if (traced) {
+    const perPod = (n: number): number => Number((n / total).toFixed(2));
+    console.log(`per pod start (${total} pods): program, processes, execs, CPU ms (perf sched_stat_runtime, node's tree incl. pod processes)`);
+    for (const r of traced.filter((row) => row.cpuMs >= 0.5 || row.execs > 0)) console.log(`${r.comm.padEnd(16)} ${String(perPod(r.processes)).padStart(6)} ${String(perPod(r.execs)).padStart(6)} ${String(perPod(r.cpuMs)).padStart(8)}`);
+    console.log(`total CPU ms per pod: ${perPod(traced.reduce((a, r) => a + r.cpuMs, 0))}`);
+  }
   const list = await client.list(PODS);
   await Promise.all(list.items.map((p) => client.delete(PODS, p.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined)));
   const cri = new CriClient(socket);

@@ -1,7 +1,8 @@
 /**
  * The CNI network the agent writes for containerd's CRI plugin: a bridge (cni0) with host-local
  * IPAM on the node's pod CIDR and a default route, then portmap for hostPort. The loopback
- * plugin is left out: CRI brings lo up itself. Written only when the content changes, since
+ * plugin is left out: CRI brings lo up itself. No ipMasq: the agent masquerades the whole pod
+ * CIDR with one chain (masquerade.ts) instead of the plugin's iptables chain per pod. Written only when the content changes, since
  * containerd reloads the conf dir on every change.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ export function conflist(s: CniSettings): Record<string, unknown> {
         type: 'bridge',
         bridge: s.bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: false,
         hairpinMode: true,
         mtu: s.mtu,
         ipam: {

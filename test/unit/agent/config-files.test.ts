@@ -42,6 +42,8 @@ test('CNI conflist: bridge with host-local on the pod CIDR (gateway .1, default 
   const c = conflist({ podCidr: '10.42.3.0/24', bridge: 'cni0', mtu: 1400, ipamDataDir: '/run/cni' }) as { plugins: Record<string, unknown>[] };
   assert.equal(c.plugins[0]!['type'], 'bridge');
   assert.equal(c.plugins[0]!['mtu'], 1400);
+  // The agent masquerades the pod CIDR once (cni/masquerade.ts): no iptables chain per pod.
+  assert.equal(c.plugins[0]!['ipMasq'], false);
   assert.deepEqual((c.plugins[0]!['ipam'] as { ranges: unknown }).ranges, [[{ subnet: '10.42.3.0/24', gateway: '10.42.3.1' }]]);
   assert.equal(c.plugins[1]!['type'], 'portmap');
 });
