@@ -307,6 +307,9 @@ do_killall() {
   # stops them too, as upstream's k3s-killall.sh does: each shim with its container processes.
   [ -f "$STATE_DIR/exec" ] && EXEC_ARGS="$(cat "$STATE_DIR/exec")"
   local data_dir; data_dir="$(data_dir_path)"
+  # containerd has a process group of its own: k3s stops it, but not when k3s was killed.
+  for p in $(pgrep -f "^containerd --config $data_dir/agent/etc/containerd/config.toml" || true); do stop_pid "$p"; info "stopped containerd $p"; done
+  kill_containers "$RUN_DIR/containerd" "$data_dir/agent/run/containerd"
   for p in $(pgrep -f "containerd-shim.* -address ($RUN_DIR/containerd|$data_dir/)" || true); do
     kill_tree "$p"; info "stopped container shim $p and its containers"
   done
@@ -321,6 +324,24 @@ do_killall() {
     *) ip link show cni0 >/dev/null 2>&1 && ip link delete cni0 && info "removed the cni0 bridge" ;;
   esac
   return 0
+}
+
+# Every process in the cgroup of a task (sandbox or container) of these containerd state dirs,
+# the shim's children and the orphans of a shim killed earlier (those are nobody's children).
+kill_containers() {
+  local state bundle path p n=0
+  for state in "$@"; do
+    for bundle in "$state"/io.containerd.runtime.v2.task/*/*; do
+      [ -f "$bundle/config.json" ] || continue
+      path="$(grep -o '"cgroupsPath":"/[^"]*"' "$bundle/config.json" | cut -d'"' -f4 || true)"
+      case "$path" in */"${bundle##*/}") ;; *) continue ;; esac
+      # The same processes show in every hierarchy: each is killed (and counted) once.
+      for p in $(cat /sys/fs/cgroup/*"$path"/cgroup.procs /sys/fs/cgroup"$path"/cgroup.procs 2>/dev/null | sort -u); do
+        kill -KILL "$p" 2>/dev/null && n=$((n + 1))
+      done
+    done
+  done
+  [ "$n" -eq 0 ] || info "killed $n container processes"
 }
 
 kill_tree() {
