@@ -10,7 +10,7 @@ import type { CriClient } from '../cri/index.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { MANAGED_BY, podKeyOf } from './labels.js';
 import type { Pod } from './pod-types.js';
-import type { PodSync } from './sync.js';
+import type { PodSync, Seen } from './sync.js';
 import { isMirrorPod, type StaticPods } from '../static-pods/index.js';
 
 const log = logger('kubelet');
@@ -63,12 +63,20 @@ export class PodManager {
 
   async #syncKey(key: string): Promise<void> {
     const fromApi = this.informer.get(key);
-    if (!this.statics) return this.sync.sync(key, fromApi);
+    if (!this.statics) return this.#saw(key, await this.sync.sync(key, fromApi));
     const staticPod = this.statics.get(key);
     // The runtime first: a static pod runs whether or not the API can be reached.
-    await this.sync.sync(key, staticPod ?? (isMirrorPod(fromApi) ? undefined : fromApi));
+    this.#saw(key, await this.sync.sync(key, staticPod ?? (isMirrorPod(fromApi) ? undefined : fromApi)));
     if (staticPod?.metadata?.deletionTimestamp) this.statics.terminated(key, staticPod);
     await this.statics.reconcileMirror(key, fromApi);
+  }
+
+  /**
+   * A sync's own changes (the sandbox and containers it just started) need no second sync: the
+   * relist compares with what the sync saw, so only later changes (an exit) queue the pod.
+   */
+  #saw(key: string, seen: Seen | undefined): void {
+    for (const { id, state } of seen ?? []) this.#states.set(id, `${state}|${key}`);
   }
 
   /** One relist: queue pods whose runtime state changed, and pods (gone or not) that own sandboxes. */

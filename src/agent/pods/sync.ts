@@ -38,7 +38,12 @@ export interface SyncSettings {
 interface PodMemory {
   waiting: Map<string, Waiting>;
   failedStarts: Set<string>;
+  /** Pod IP by sandbox id: it never changes for a sandbox, so it is asked for once. */
+  podIPs: Map<string, string>;
 }
+
+/** Runtime objects (sandbox or container id and CRI state) as a sync last saw them. */
+export type Seen = readonly { readonly id: string; readonly state: string }[];
 
 export class PodSync {
   readonly backoff = new Backoff();
@@ -58,7 +63,7 @@ export class PodSync {
 
   #mem(uid: string): PodMemory {
     let m = this.#memory.get(uid);
-    if (!m) this.#memory.set(uid, (m = { waiting: new Map(), failedStarts: new Set() }));
+    if (!m) this.#memory.set(uid, (m = { waiting: new Map(), failedStarts: new Set(), podIPs: new Map() }));
     return m;
   }
 
@@ -72,8 +77,12 @@ export class PodSync {
     }
   };
 
-  /** Reconciles the pod `key` ("namespace/name"); `pod` is the informer's copy or undefined if gone. */
-  async sync(key: string, pod: Pod | undefined): Promise<void> {
+  /**
+   * Reconciles the pod `key` ("namespace/name"); `pod` is the informer's copy or undefined if
+   * gone. Returns the sandbox and containers in the state this sync left and saw them, so the
+   * relist does not queue the pod again for changes this sync made itself.
+   */
+  async sync(key: string, pod: Pod | undefined): Promise<Seen | undefined> {
     const slash = key.indexOf('/');
     const [namespace, name] = [key.slice(0, slash), key.slice(slash + 1)];
     const sandboxes = await this.cri.listPodSandbox({ labelSelector: { [POD_NAMESPACE]: namespace, [POD_NAME]: name, [MANAGED_BY]: 'true' } });
@@ -81,15 +90,18 @@ export class PodSync {
     // Sandboxes of an earlier pod with the same name, or of a pod that is gone.
     for (const stale of sandboxes.filter((s) => s.labels[POD_UID] !== uid)) await this.#removeSandbox(stale, 0);
     for (const staleUid of new Set(sandboxes.filter((s) => s.labels[POD_UID] !== uid).map((s) => s.labels[POD_UID] ?? ''))) this.#forget(staleUid);
-    if (!pod) return;
+    if (!pod) return undefined;
     const mine = sandboxes.filter((s) => s.labels[POD_UID] === uid).sort((a, b) => b.createdAt - a.createdAt);
-    if (pod.metadata?.deletionTimestamp) return this.#terminate(pod, mine);
+    if (pod.metadata?.deletionTimestamp) {
+      await this.#terminate(pod, mine);
+      return undefined;
+    }
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       for (const s of mine.filter((x) => x.state === 'SANDBOX_READY')) await this.cri.stopPodSandbox(s.id);
-      return;
+      return undefined;
     }
-    await this.#run(pod, mine);
+    return this.#run(pod, mine);
   }
 
   readonly #tokens = new Map<string, { token: string; issuedAtMs: number; expiresAtMs: number }>();
@@ -166,7 +178,7 @@ export class PodSync {
     }
   }
 
-  async #run(pod: Pod, sandboxes: PodSandbox[]): Promise<void> {
+  async #run(pod: Pod, sandboxes: PodSandbox[]): Promise<Seen | undefined> {
     const meta = pod.metadata!;
     const uid = meta.uid ?? '';
     const key = `${meta.namespace}/${meta.name}`;
@@ -190,7 +202,7 @@ export class PodSync {
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) if (!mem.waiting.has(c.name)) mem.waiting.set(c.name, { reason: 'ContainerCreating' });
       await this.#writeStatus(pod, sandbox, false);
       this.requeue(key, 5000);
-      return;
+      return undefined;
     }
 
     const attempt = sandboxes.length;
@@ -206,13 +218,17 @@ export class PodSync {
         throw err;
       }
     }
-    const sandboxStatus = await this.cri.podSandboxStatus(sandbox.id);
-    const podIP = pod.spec.hostNetwork ? this.settings.nodeIP : (sandboxStatus.network?.ip ?? '');
+    let podIP = pod.spec.hostNetwork ? this.settings.nodeIP : mem.podIPs.get(sandbox.id);
+    if (podIP === undefined) {
+      podIP = (await this.cri.podSandboxStatus(sandbox.id)).network?.ip ?? '';
+      mem.podIPs.clear();
+      mem.podIPs.set(sandbox.id, podIP);
+    }
     const etcHosts = pod.spec.hostNetwork ? undefined : writeEtcHosts(dir, podIP, config.hostname, etcHostsExtras(pod, this.settings.sandbox.clusterDomain));
 
     const instances = await this.#instances(sandbox.id);
     const policy = pod.spec.restartPolicy ?? 'Always';
-    const ctx = { pod, sandboxId: sandbox.id, config, volumes, dir, etcHosts, podIP, mem, key };
+    const ctx = { pod, sandboxId: sandbox.id, config, volumes, dir, etcHosts, podIP, mem, key, acted: false };
 
     let initDone = true;
     for (const c of pod.spec.initContainers ?? []) {
@@ -243,13 +259,17 @@ export class PodSync {
         if (policy === 'Always' || (policy === 'OnFailure' && failed)) await this.#restartWithBackoff(ctx, c, latest, false);
       }
     }
-    // Probes for every running container instance (a restarted one gets fresh workers).
-    const running = await this.#instances(sandbox.id);
+    // Probes for every running container instance (a restarted one gets fresh workers). The
+    // runtime is asked again only when this sync created or started something.
+    const running = ctx.acted ? await this.#instances(sandbox.id) : instances;
     for (const c of pod.spec.containers) {
       const latest = running.get(c.name)?.latest;
       if (latest?.state === 'CONTAINER_RUNNING') this.#prober.ensure(pod, c, latest.id, podIP);
     }
-    await this.#writeStatus(pod, sandbox, true, podIP);
+    await this.#writeStatus(pod, sandbox, true, podIP, running);
+    const seen: { id: string; state: string }[] = [{ id: sandbox.id, state: 'SANDBOX_READY' }];
+    for (const { latest, previous } of running.values()) for (const c of [latest, previous]) if (c) seen.push({ id: c.id, state: c.state });
+    return seen;
   }
 
   async #instances(sandboxId: string): Promise<Map<string, Instances>> {
@@ -290,6 +310,7 @@ export class PodSync {
   /** Pulls (per imagePullPolicy), creates and starts one container; failures become waiting reasons and events. */
   async #start(ctx: RunContext, c: ContainerSpec, restartCount: number, init: boolean): Promise<void> {
     const { pod, mem } = ctx;
+    ctx.acted = true;
     const imageRef = await this.#ensureImage(ctx, c);
     if (!imageRef) return;
     if (this.settings.rootless && c.securityContext?.privileged) {
@@ -387,10 +408,10 @@ export class PodSync {
     }
   }
 
-  async #writeStatus(pod: Pod, sandbox: PodSandbox | undefined, sandboxReady: boolean, podIP = pod.status?.podIP ?? ''): Promise<void> {
+  async #writeStatus(pod: Pod, sandbox: PodSandbox | undefined, sandboxReady: boolean, podIP = pod.status?.podIP ?? '', known?: Map<string, Instances>): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const mem = this.#mem(uid);
-    const instances = sandbox ? await this.#instances(sandbox.id) : new Map<string, Instances>();
+    const instances = known ?? (sandbox ? await this.#instances(sandbox.id) : new Map<string, Instances>());
     const dir = podDir(this.settings.podsDir, uid);
     const status = podStatus({
       pod,
@@ -425,6 +446,8 @@ interface RunContext {
   readonly podIP: string;
   readonly mem: PodMemory;
   readonly key: string;
+  /** Whether this sync created or started a container (the runtime state it read is stale then). */
+  acted: boolean;
 }
 
 /** JSON with object keys sorted, for comparing values regardless of key order. */
