@@ -96,9 +96,11 @@ const netns = await createNetNamespace({ after: (fn) => cleanups.push(fn) }, 'be
 const node = `bench-${process.pid}`;
 const loadBefore = loadavg().map((l) => Number(l.toFixed(2)));
 const started = Date.now();
-// BENCH_WRAP (e.g. "strace -f -e trace=execve -o FILE") runs the server under a tracer.
+// BENCH_WRAP (e.g. "strace -f -e trace=execve -o FILE") runs the server under a tracer;
+// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") go to its node.
 const wrap = (process.env['BENCH_WRAP'] ?? '').split(' ').filter(Boolean);
-const server = spawn(netns.prefix[0]!, [...netns.prefix.slice(1), ...wrap, process.execPath, K3S_BIN, 'server', '-d', dataDir, '--write-kubeconfig', kubeconfig, '--node-name', node], { stdio: 'ignore' });
+const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+const server = spawn(netns.prefix[0]!, [...netns.prefix.slice(1), ...wrap, process.execPath, ...nodeArgs, K3S_BIN, 'server', '-d', dataDir, '--write-kubeconfig', kubeconfig, '--node-name', node], { stdio: 'ignore' });
 const socket = containerdPaths(dataDir, { rootless: false }).socket;
 try {
   await until('kubeconfig', async () => (existsSync(kubeconfig) ? true : undefined), 60_000);
