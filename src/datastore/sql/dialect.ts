@@ -76,7 +76,9 @@ export interface Dialect {
    * Idempotent DDL, run in order at start. Must create:
    *   kv_log(id autoincrement primary key, name text (byte-order collation), created, deleted,
    *          create_revision, prev_revision, version, lease integers, value, old_value blobs)
-   *   a unique index on kv_log(name, prev_revision)   (conflicts between writers)
+   *   a unique index on kv_log(name, prev_revision)   (conflicts between concurrent writers;
+   *                                                     a driver whose writes never overlap,
+   *                                                     SQLite's, does without)
    *   an index on kv_log(name, id)                      (newest row per key, ranges)
    *   kv_meta(name text primary key, value integer)     (compact revision)
    *   kv_lease(id integer primary key, ttl integer, expires_at integer)   (ms since epoch)

@@ -17,7 +17,10 @@ export const sqliteDialect = {
       value BLOB NOT NULL,
       old_value BLOB NOT NULL
     )`,
-    'CREATE UNIQUE INDEX IF NOT EXISTS kv_log_name_prev ON kv_log (name, prev_revision)',
+    // No unique (name, prev_revision) index: it only settles races between concurrent writers,
+    // and here one connection runs every write program start to finish (executor.ts). No query
+    // reads it, and it cost a page per put. Files made before drop it here.
+    'DROP INDEX IF EXISTS kv_log_name_prev',
     'CREATE INDEX IF NOT EXISTS kv_log_name_id ON kv_log (name, id)',
     // Partial: almost every row has lease 0, and only lease revocation looks rows up by lease.
     'CREATE INDEX IF NOT EXISTS kv_log_lease ON kv_log (lease) WHERE lease != 0',
