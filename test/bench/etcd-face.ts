@@ -2,15 +2,19 @@
  * Benchmark: the etcd face on the SQLite store against a real etcd 3.4, with the same gRPC
  * client (test/integration/etcd/grpc-client.ts) and the same load, both servers in their own
  * process on loopback TCP, both durable (SQLite synchronous=FULL; etcd always fsyncs):
- *   sequential puts/s, puts/s from 16 concurrent clients (one connection each), the time to
- *   range 10k keys, watch latency p50/p99 (put issued -> event received), server RSS, and the
- *   server's CPU time (user+sys) per put, which a loaded machine distorts far less than puts/s.
- * Values are 1 KiB. The two servers take turns for several rounds; each metric keeps its best.
- * Run: node <build>/test/bench/etcd-face.js [puts=1000] [watchSamples=300] [rounds=3]
+ *   sequential puts/s, puts/s from 16 concurrent clients (one connection each, spread over 4
+ *   worker threads so one client event loop is not the limit), the time to range 10k keys,
+ *   watch latency p50/p99 (put issued -> event received), server RSS, and the server's CPU
+ *   time (user+sys) per put, which a loaded machine distorts far less than puts/s.
+ * Values are 1 KiB. The servers take turns for several rounds; each metric keeps its best.
+ * Run: node <build>/test/bench/etcd-face.js [puts=1000] [watchSamples=300] [rounds=3] [other etcd-face.js ...]
+ * Each extra argument is the etcd-face.js of another build, whose face joins the rotation
+ * (A/B of two builds of the face in one run, against the same etcd).
  */
 import { once } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +27,8 @@ import { etcdClient, type EtcdClient, type Msg } from '../integration/etcd/grpc-
 
 const VALUE = Buffer.alloc(1024, 'v');
 const CONCURRENCY = 16;
+/** Worker threads the 16 clients are spread over. */
+const CLIENT_THREADS = 4;
 const RANGE_KEYS = 10_000;
 
 interface Result {
@@ -48,10 +54,11 @@ async function serve(dir: string, port: number): Promise<void> {
   console.log('ready');
 }
 
-async function startFaceProcess(): Promise<{ target: string; pid: number; stop(): Promise<void> }> {
+/** Starts the face of the build whose etcd-face.js is `script` (default: this one). */
+async function startFaceProcess(script = fileURLToPath(import.meta.url)): Promise<{ target: string; pid: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-bench-face-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', dir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [script, 'serve', dir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 30_000;
@@ -84,6 +91,54 @@ function rss(pid: number): { rssMiB: number; peakRssMiB: number } {
 
 const put = (c: EtcdClient, key: string): Promise<Msg> => c.call('KV', 'Put', { key: Buffer.from(key), value: VALUE });
 
+interface ClientThreadJob {
+  readonly target: string;
+  readonly prefix: string;
+  /** Client numbers this thread runs. */
+  readonly clients: readonly number[];
+  readonly perClient: number;
+}
+
+/**
+ * Starts CLIENT_THREADS worker threads holding the 16 clients (connected and warmed up);
+ * run() lets them all put at once and resolves when every client is done.
+ */
+async function clientThreads(target: string, prefix: string, perClient: number): Promise<{ run(): Promise<void> }> {
+  const workers = Array.from({ length: CLIENT_THREADS }, (_, t) => {
+    const job: ClientThreadJob = { target, prefix, perClient, clients: Array.from({ length: CONCURRENCY / CLIENT_THREADS }, (_, i) => t * (CONCURRENCY / CLIENT_THREADS) + i) };
+    return new Worker(new URL(import.meta.url), { workerData: job });
+  });
+  const next = (w: Worker): Promise<string> =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  await Promise.all(workers.map(next));
+  return {
+    async run() {
+      const done = workers.map(next);
+      for (const w of workers) w.postMessage('go');
+      await Promise.all(done);
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/** Worker-thread side of clientThreads. */
+async function clientThread(job: ClientThreadJob): Promise<void> {
+  const port = parentPort!;
+  const clients = job.clients.map((n) => ({ n, c: etcdClient(job.target, true) }));
+  await Promise.all(clients.map(({ c }) => put(c, '/warmup')));
+  const go = new Promise((resolve) => port.once('message', resolve));
+  port.postMessage('ready');
+  await go;
+  await Promise.all(clients.map(async ({ n, c }) => {
+    for (let i = 0; i < job.perClient; i++) await put(c, `${job.prefix}/${n}/${i}`);
+  }));
+  for (const { c } of clients) c.close();
+  port.postMessage('done');
+}
+
 async function measure(target: string, pid: number, puts: number, watchSamples: number, round: number): Promise<Result> {
   const p = `/bench/${round}`;
   const main = etcdClient(target, true);
@@ -95,17 +150,15 @@ async function measure(target: string, pid: number, puts: number, watchSamples: 
   const seqPutsPerSec = puts / ((performance.now() - t0) / 1000);
   const seqCpuMsPerPut = (cpuMs(pid) - cpu0) / puts;
 
-  const clients = Array.from({ length: CONCURRENCY }, () => etcdClient(target, true));
-  await Promise.all(clients.map((c) => put(c, '/warmup')));
   const perClient = Math.ceil((puts * 2) / CONCURRENCY);
+  const threads = await clientThreads(target, `${p}/conc`, perClient);
   cpu0 = cpuMs(pid);
   t0 = performance.now();
-  await Promise.all(clients.map(async (c, n) => {
-    for (let i = 0; i < perClient; i++) await put(c, `${p}/conc/${n}/${i}`);
-  }));
+  await threads.run();
   const concPutsPerSec = (perClient * CONCURRENCY) / ((performance.now() - t0) / 1000);
   const concCpuMsPerPut = (cpuMs(pid) - cpu0) / (perClient * CONCURRENCY);
 
+  const clients = Array.from({ length: CONCURRENCY }, () => etcdClient(target, true));
   // 10k keys under one prefix, written by the 16 clients.
   const perLoader = RANGE_KEYS / CONCURRENCY;
   await Promise.all(clients.map(async (c, n) => {
@@ -216,23 +269,25 @@ async function main(): Promise<void> {
   const puts = Number(process.argv[2] ?? 1000);
   const watchSamples = Number(process.argv[3] ?? 300);
   const rounds = Number(process.argv[4] ?? 3);
+  const others = process.argv.slice(5);
   configureLogging({ debug: false, level: 'warn' });
 
-  // Both servers run side by side and take turns, round after round, and each metric keeps
+  // The servers run side by side and take turns, round after round, and each metric keeps
   // its best round: on a shared machine that compares the servers, not the neighbours' load.
-  const face = await startFaceProcess();
+  const faceNames = ['face', ...others.map((_, i) => `face ${String.fromCharCode(66 + i)}`)];
+  const faces = [await startFaceProcess(), ...(await Promise.all(others.map((o) => startFaceProcess(o))))];
   const etcd = await startEtcd(undefined, { durable: true });
-  const oursRuns: Result[] = [];
+  const faceRuns: Result[][] = faces.map(() => []);
   const theirsRuns: Result[] = [];
   const directRuns: Result[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
-      oursRuns.push(await measure(face.target, face.pid, puts, watchSamples, round));
+      for (const [i, face] of faces.entries()) faceRuns[i]!.push(await measure(face.target, face.pid, puts, watchSamples, round));
       theirsRuns.push(await measure(`${etcd.host}:${etcd.port}`, etcd.pid, puts, watchSamples, round));
       directRuns.push({ ...(await measureInProcess(puts, watchSamples)), rssMiB: NaN, peakRssMiB: NaN, seqCpuMsPerPut: NaN, concCpuMsPerPut: NaN });
     }
   } finally {
-    await face.stop();
+    for (const face of faces) await face.stop();
     await etcd.stop();
   }
   const best = (runs: Result[]): Result => {
@@ -252,7 +307,7 @@ async function main(): Promise<void> {
       concCpuMsPerPut: min('concCpuMsPerPut'),
     };
   };
-  const ours = best(oursRuns);
+  const ours = faceRuns.map(best);
   const theirs = best(theirsRuns);
   const direct = best(directRuns);
 
@@ -267,20 +322,26 @@ async function main(): Promise<void> {
     ['server CPU per sequential put, ms', 'seqCpuMsPerPut', 3, 'lower is better'],
     [`server CPU per put, ${CONCURRENCY} clients, ms`, 'concCpuMsPerPut', 3, 'lower is better'],
   ];
-  console.log(`\n| metric | etcd face on SQLite | etcd 3.4 | face / etcd | SQLite Backend in-process (no gRPC) | |`);
-  console.log(`|---|---:|---:|---:|---:|---|`);
+  const faceHeads = faceNames.map((n, i) => (i === 0 ? 'etcd face on SQLite' : `${n} (${others[i - 1]})`));
+  console.log(`\n| metric | ${faceHeads.join(' | ')} | etcd 3.4 | ${faceNames.map((n) => `${n} / etcd`).join(' | ')} | SQLite Backend in-process (no gRPC) | |`);
+  console.log(`|---|${faceNames.map(() => '---:|').join('')}---:|${faceNames.map(() => '---:|').join('')}---:|---|`);
   for (const [label, field, digits, better] of rows) {
     const inProcess = Number.isNaN(direct[field]) ? '-' : direct[field].toFixed(digits);
-    console.log(`| ${label} | ${ours[field].toFixed(digits)} | ${theirs[field].toFixed(digits)} | ${(ours[field] / theirs[field]).toFixed(2)} | ${inProcess} | ${better} |`);
+    const values = ours.map((o) => o[field].toFixed(digits)).join(' | ');
+    const ratios = ours.map((o) => (o[field] / theirs[field]).toFixed(2)).join(' | ');
+    console.log(`| ${label} | ${values} | ${theirs[field].toFixed(digits)} | ${ratios} | ${inProcess} | ${better} |`);
   }
   console.log(`\nLoad average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
-  console.log(`Best of ${rounds} alternating rounds; per round ${puts} sequential puts, ${Math.ceil((puts * 2) / CONCURRENCY) * CONCURRENCY} concurrent puts, ${RANGE_KEYS} keys loaded, ${watchSamples} watch samples; RSS after the last round; node ${process.version}.`);
-  for (const [name, runs] of [['face', oursRuns], ['etcd', theirsRuns], ['in-process', directRuns]] as const) {
+  console.log(`Best of ${rounds} alternating rounds; per round ${puts} sequential puts, ${Math.ceil((puts * 2) / CONCURRENCY) * CONCURRENCY} concurrent puts (${CLIENT_THREADS} client threads), ${RANGE_KEYS} keys loaded, ${watchSamples} watch samples; RSS after the last round; node ${process.version}.`);
+  const named: [string, Result[]][] = [...faceNames.map((n, i): [string, Result[]] => [n, faceRuns[i]!]), ['etcd', theirsRuns], ['in-process', directRuns]];
+  for (const [name, runs] of named) {
     console.log(`${name} rounds: ${runs.map((r) => `${r.seqPutsPerSec.toFixed(0)}/${r.concPutsPerSec.toFixed(0)} puts/s, range ${r.rangeMs.toFixed(0)} ms, watch p50/p99 ${r.watchP50Ms.toFixed(2)}/${r.watchP99Ms.toFixed(2)} ms, server CPU/put ${r.seqCpuMsPerPut.toFixed(2)}/${r.concCpuMsPerPut.toFixed(2)} ms`).join('; ')}`);
   }
 }
 
-if (process.argv[2] === 'serve') {
+if (!isMainThread) {
+  await clientThread(workerData as ClientThreadJob);
+} else if (process.argv[2] === 'serve') {
   await serve(process.argv[3] ?? '.', Number(process.argv[4]));
 } else {
   await main();
