@@ -101,6 +101,24 @@ async function readyEndpoints(cluster: NodeCluster, service: string): Promise<st
   return slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses).sort();
 }
 
+/** Every endpoint address of a Service (ready, terminating or not), from its EndpointSlices. */
+async function allEndpoints(cluster: NodeCluster, service: string): Promise<string[]> {
+  const r = await cluster.kubectl(['get', 'endpointslices', '-l', `kubernetes.io/service-name=${service}`, '-o', 'json']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const slices = JSON.parse(r.stdout) as { items: { endpoints?: { addresses: string[] }[] }[] };
+  return slices.items.flatMap((s) => s.endpoints ?? []).flatMap((e) => e.addresses);
+}
+
+/** The pod sandboxes (ready or not) the node's runtime still holds for pods labelled app=`app`. */
+async function sandboxesOf(cluster: NodeCluster, app: string): Promise<number> {
+  const cri = new CriClient(containerdPaths(cluster.dataDir, { rootless: false }).socket);
+  try {
+    return (await cri.listPodSandbox({ labelSelector: { app } })).length;
+  } finally {
+    cri.close();
+  }
+}
+
 /** How a TCP connect ends, from inside the node's namespace: "connected" or the errno (ECONNREFUSED...). */
 async function tcpConnect(cluster: NodeCluster, host: string, port: number): Promise<string> {
   const script = `const s=require('net').connect(${port},'${host}');s.on('connect',()=>{console.log('connected');process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)});setTimeout(()=>{console.log('timeout');process.exit(0)},5000)`;
@@ -259,15 +277,37 @@ test('service proxy: ClusterIP, NodePort, readiness, affinity, traffic policy, h
   await t.test('scaled to zero, the Service refuses connections at once instead of hanging', async () => {
     const scaled = await cluster.kubectl(['scale', 'deployment', 'web', '--replicas=0']);
     assert.equal(scaled.code, 0, scaled.stderr);
-    await waitFor('no endpoints', async () => (await readyEndpoints(cluster, 'web')).length === 0, 60_000, 300);
-    await waitFor('refused', async () => (await tcpConnect(cluster, clusterIP, 80)) === 'ECONNREFUSED', 20_000, 300);
+    // The refusals must come from the proxy's rules for a Service without endpoints, so the
+    // wait is for the pods to be gone and those rules written, not for a first refusal: a web
+    // pod whose container was killed while its sandbox lives refuses connections itself (seen
+    // before the REJECT rules were written), and once that sandbox is gone, a connection that
+    // rules not yet resynced DNAT to it hangs (its SYN retries keep that DNAT in conntrack).
+    const proxyState = async (): Promise<string> =>
+      [
+        ...cluster.server.output().split('\n').filter((l) => l.includes('"component":"proxy"')).slice(-20),
+        (await cluster.netns.run('iptables-save', [])).stdout,
+      ].join('\n');
+    try {
+      await waitFor('no endpoints', async () => (await allEndpoints(cluster, 'web')).length === 0, 60_000, 300);
+      await waitFor('the web pods gone from the node', async () => (await sandboxesOf(cluster, 'web')) === 0, 60_000, 300);
+      await waitFor('REJECT rules for the Service', async () => (await cluster.netns.run('iptables-save', ['-t', 'filter'])).stdout.includes('default/web:http has no endpoints'), 20_000, 300);
+    } catch (err) {
+      throw new Error(`${String(err)}\n${await proxyState()}`);
+    }
     const started = Date.now();
-    assert.equal(await tcpConnect(cluster, '127.0.0.1', nodePort), 'ECONNREFUSED', 'node port from the node');
-    const fromPod = await podGet(cluster, 'client', clusterIP, 80, '/', 10);
-    assert.notEqual(fromPod.code, 0);
-    assert.match(fromPod.out, /refused/i);
-    assert.equal(await hostConnect(nodeIP, nodePort), 'ECONNREFUSED', 'node port from the host');
-    assert.ok(Date.now() - started < 8000, `refusals took ${Date.now() - started} ms`);
+    const refusals = {
+      clusterIPFromNode: await tcpConnect(cluster, clusterIP, 80),
+      nodePortFromNode: await tcpConnect(cluster, '127.0.0.1', nodePort),
+      clusterIPFromPod: (await podGet(cluster, 'client', clusterIP, 80, '/', 10)).out.trim(),
+      nodePortFromHost: await hostConnect(nodeIP, nodePort),
+    };
+    const took = Date.now() - started;
+    const message = `${JSON.stringify(refusals)} after ${took} ms`;
+    assert.equal(refusals.clusterIPFromNode, 'ECONNREFUSED', message);
+    assert.equal(refusals.nodePortFromNode, 'ECONNREFUSED', message);
+    assert.match(refusals.clusterIPFromPod, /refused/i, message);
+    assert.equal(refusals.nodePortFromHost, 'ECONNREFUSED', message);
+    assert.ok(took < 8000, `refusals took ${took} ms`);
   });
 
   await t.test('stopping k3s removes every chain and jump the proxy made', async () => {
