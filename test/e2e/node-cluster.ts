@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { containerdPaths, CriClient } from '../../src/agent/index.js';
 import { K3S_BIN, run, tempDir, waitFor, type RunResult, type Tracked } from '../helpers/index.js';
 import { createNetNamespace, processAlive, type NetNamespace } from '../helpers/netns.js';
-import { assertRuntimeGone, cleanUpRuntime, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
+import { assertRuntimeGone, cleanUpRuntime, killRuntimeProcesses, removeLeftoverPodNetns } from '../integration/agent/runtime-cleanup.js';
 
 interface Cleanup {
   after(fn: () => unknown): void;
@@ -113,8 +113,8 @@ export function runDirPrefix(kind: 'node' | 'join'): string {
 let sweptDeadRuns = false;
 
 /**
- * The node dirs of test processes killed before their clean-up ran: the pods' mounts and the
- * network namespaces their containerd made go with them. Runs after createNetNamespace, which
+ * The node dirs of test processes killed before their clean-up ran: the pods' processes, mounts
+ * and the network namespaces their containerd made go with them. Runs after createNetNamespace, which
  * kills what still ran in those tests' namespaces.
  */
 async function removeDirsOfDeadTests(): Promise<void> {
@@ -124,6 +124,8 @@ async function removeDirsOfDeadTests(): Promise<void> {
     const m = /^k3s-(?:node|join)-([0-9a-z]+)-/.exec(name);
     if (!m || processAlive(parseInt(m[1]!, 36))) continue;
     const dir = join(tmpdir(), name);
+    // Its containers outlived it (the namespace sweep killed their shims, if they still ran).
+    await killRuntimeProcesses(containerdPaths(join(dir, 'data'), { rootless: false }).socket);
     await unmountUnder(dir);
     await removeLeftoverPodNetns(join(dir, 'data'));
     rmSync(dir, { recursive: true, force: true });
