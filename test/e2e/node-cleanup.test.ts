@@ -92,6 +92,7 @@ test('a node test leaves no container process behind, even after k3s, containerd
     assert.ok(shims.length >= 2, `shims expected: ${shims.length}`);
     await killShims(shims);
     // The containers live on without them: the leak the clean-up must handle.
+    await waitFor('the pods adopted by PID 1', () => orphans(watched).length >= 4, 10_000, 50).catch(() => undefined);
     const adopted = orphans(watched);
     assert.ok(adopted.length >= 4, `container processes expected alive under PID 1: ${adopted.map(describeProcess).join('; ')}`);
   });
@@ -115,7 +116,9 @@ test('k3s-killall.sh kills every container of a crashed node: those of a live sh
   const busy = shims.filter((s) => watched.some((p) => p.ppid === s.pid && p.argv.join(' ').includes('do :; done')));
   assert.equal(busy.length, 1, `the shim of the busy container among ${shims.map(describeProcess).join('; ')}`);
   await killShims(busy);
-  assert.ok(orphans(watched).some((p) => p.argv.join(' ').includes('do :; done')), 'the busy loop adopted by PID 1');
+  const busyAdopted = (): boolean => orphans(watched).some((p) => p.argv.join(' ').includes('do :; done'));
+  await waitFor('the busy loop adopted by PID 1', busyAdopted, 10_000, 50).catch(() => undefined);
+  assert.ok(busyAdopted(), 'the busy loop adopted by PID 1');
 
   // The install's killall, for an install whose server runs with this data dir. Inside the
   // node's namespace: it deletes the node's cni0 bridge.

@@ -31,21 +31,24 @@ export function readProcess(pid: number): ProcessInfo | undefined {
     const fields = stat.slice(close + 2).split(' ');
     const state = fields[0] ?? '?';
     if (state === 'Z' || state === 'X') return undefined;
-    let pidns: string | undefined;
-    try {
-      pidns = readlinkSync(`${dir}/ns/pid`);
-    } catch {
-      pidns = undefined;
-    }
+    // An exiting process may already have lost its memory map or cgroup while it still runs
+    // (its children are not yet reparented): it counts as running, with what could be read.
+    const optional = <T>(read: () => T, fallback: T): T => {
+      try {
+        return read();
+      } catch {
+        return fallback;
+      }
+    };
     return {
       pid,
       ppid: Number(fields[1]),
       state,
       startTime: Number(fields[19]),
       comm: stat.slice(stat.indexOf('(') + 1, close),
-      argv: readFileSync(`${dir}/cmdline`, 'utf8').replace(/\0$/, '').split('\0'),
-      cgroups: readFileSync(`${dir}/cgroup`, 'utf8'),
-      pidns,
+      argv: optional(() => readFileSync(`${dir}/cmdline`, 'utf8').replace(/\0$/, '').split('\0'), []),
+      cgroups: optional(() => readFileSync(`${dir}/cgroup`, 'utf8'), ''),
+      pidns: optional<string | undefined>(() => readlinkSync(`${dir}/ns/pid`), undefined),
     };
   } catch {
     return undefined;
