@@ -3,15 +3,17 @@
  * its .ttrpc sibling removed (containerd refuses to start on them), ready once CRI answers
  * Version, restarted with exponential backoff if it dies, SIGTERM (then SIGKILL) on shutdown.
  * Containers keep running across a containerd restart: their shims are separate processes.
+ * A containerd that an earlier, killed k3s left running is stopped first (leftover.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { logger } from '../../log/index.js';
 import type { Runnable } from '../../supervisor/runnable.js';
 import { CriClient } from '../cri/index.js';
 import { sleep } from '../../supervisor/sleep.js';
 import { containerdConfigToml, type ContainerdSettings } from './config.js';
+import { recordContainerdPid, stopLeftoverContainerd } from './leftover.js';
 
 const log = logger('containerd');
 
@@ -50,12 +52,19 @@ export class Containerd implements Runnable {
     const { paths } = this.settings;
     for (const dir of [dirname(paths.configFile), paths.root, paths.state, paths.cniConfDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(paths.configFile, containerdConfigToml(this.settings), { mode: 0o600 });
+    const leftover = await stopLeftoverContainerd(this.#pidFile, paths.configFile);
+    if (leftover !== undefined) log.warn({ pid: leftover }, 'stopped a containerd that an earlier k3s of this data dir left running (k3s was killed or crashed); its containers keep running');
     await this.#spawnAndWait(signal);
     this.#stopped = this.#superviseUntil(signal);
   }
 
   stopped(): Promise<void> {
     return this.#stopped;
+  }
+
+  /** Where the running containerd's PID is kept for the next start (see leftover.ts). */
+  get #pidFile(): string {
+    return join(dirname(this.settings.paths.configFile), 'containerd.pid');
   }
 
   async #spawnAndWait(signal: AbortSignal): Promise<void> {
@@ -70,6 +79,7 @@ export class Containerd implements Runnable {
     });
     closeSync(logFd);
     this.#child = child;
+    if (child.pid !== undefined) recordContainerdPid(this.#pidFile, child.pid);
     const exited = new Promise<number | string>((resolve) => {
       child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown'));
       child.once('error', (err) => resolve(err.message));
