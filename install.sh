@@ -161,7 +161,7 @@ step_product() {
   fi
   local node; node="$(command -v node)"
   # A shell wrapper, not a symlink: rootless mode hands over to rootlesskit through it (exec).
-  install_file "$BIN_DIR/k3s" "$(sed -e "s|@NODE@|$node|" -e "s|@MAIN@|$LIB_DIR/dist/bundle/k3s.mjs|" "$SRC_DIR/src/cli/k3s-wrapper.sh.tmpl")" 755 "$BIN_DIR/k3s"
+  install_file "$BIN_DIR/k3s" "$(sed -e "s|@NODE@|$node|" -e "s|@MAIN@|$LIB_DIR/dist/bundle/k3s.mjs|" -e "s|@LAUNCHER@|$LIB_DIR/dist/bundle/k3s-launcher.cjs|" "$SRC_DIR/src/cli/k3s-wrapper.sh.tmpl")" 755 "$BIN_DIR/k3s"
   install_file "$BIN_DIR/k3s-killall.sh" "#!/bin/sh
 # Stops every k3s process and the server install.sh started; keeps data. Installed by install.sh.
 # Run by a user (not root), it stops that user's rootless k3s instead: k3s rootless killall.

@@ -26,7 +26,7 @@ await bundle(OUT);
 
 // The k3s command as install.sh writes it (a shell wrapper: rootless mode hands over to
 // rootlesskit through it), pointing at this build's bundle: BUILD/bin/k3s.
-const wrapper = readFileSync('src/cli/k3s-wrapper.sh.tmpl', 'utf8').replace('@NODE@', process.execPath).replace('@MAIN@', resolve(OUT, 'bundle/k3s.mjs'));
+const wrapper = readFileSync('src/cli/k3s-wrapper.sh.tmpl', 'utf8').replace('@NODE@', process.execPath).replace('@MAIN@', resolve(OUT, 'bundle/k3s.mjs')).replace('@LAUNCHER@', resolve(OUT, 'bundle/k3s-launcher.cjs'));
 mkdirSync(join(OUT, 'bin'), { recursive: true });
 writeFileSync(join(OUT, 'bin/k3s'), wrapper, { mode: 0o755 });
 chmodSync(join(OUT, 'bin/k3s'), 0o755);

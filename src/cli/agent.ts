@@ -4,8 +4,9 @@ import { ConfigError } from '../config/index.js';
 import { assertPreflight } from '../preflight/index.js';
 import { configFromCommand } from './config-from-command.js';
 import { declareFlags } from './flags-to-commander.js';
+import type { CliEntry } from './program.js';
 
-export function registerAgent(program: Command): void {
+export function registerAgent(program: Command, entry: CliEntry): void {
   const command = program.command('agent').description('Run node agent');
   declareFlags(command, 'agent').action(async () => {
     const config = configFromCommand(command, 'agent');
@@ -13,7 +14,6 @@ export function registerAgent(program: Command): void {
     if (!config.token) throw new ConfigError("k3s agent needs the cluster token: --token (or K3S_TOKEN, --token-file) with the content of the server's /var/lib/rancher/k3s/server/node-token");
     if (config.rootless) throw new ConfigError('k3s agent --rootless is not supported yet by this k3s: run the agent as root');
     assertPreflight(config, 'host');
-    const { runAgent } = await import('../supervisor/agent.js');
-    process.exitCode = await runAgent(config);
+    process.exitCode = await entry.runAgent(config);
   });
 }

@@ -3,25 +3,29 @@
  * The k3s command: one binary, subcommands as upstream (server, agent, kubectl, check-config).
  * Each subcommand lives in its own file and only turns arguments into a Config and hands it on.
  */
-import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/index.js';
-import { versionText } from '../version.js';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerCrictl } from './crictl.js';
 import { registerCtr } from './ctr.js';
 import { registerKubectl } from './kubectl.js';
+import { newProgram, runProgram, type CliEntry } from './program.js';
 import { registerRootless } from './rootless.js';
 import { registerServer } from './server.js';
 
-export function buildProgram(): Command {
-  const program = new Command('k3s')
-    .description('Lightweight, rootless-first Kubernetes in one binary')
-    .version(versionText(), '-v, --version', 'print the version')
-    .showHelpAfterError('(run "k3s <command> --help" for the flags of a command)')
-    .enablePositionalOptions();
-  registerServer(program);
-  registerAgent(program);
+export function buildProgram(argv: readonly string[] = []): Command {
+  const entry: CliEntry = {
+    // This very script (in the bundle, the entry file k3s.mjs): what rootlesskit's child runs.
+    fullCli: fileURLToPath(import.meta.url),
+    argv,
+    // Loaded on demand: `k3s --version`, kubectl and the rootless launcher never parse them.
+    runServer: async (config) => (await import('../supervisor/server.js')).runServer(config),
+    runAgent: async (config) => (await import('../supervisor/agent.js')).runAgent(config),
+  };
+  const program = newProgram();
+  registerServer(program, entry);
+  registerAgent(program, entry);
   registerKubectl(program);
   registerCheckConfig(program);
   registerCtr(program);
@@ -30,20 +34,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof ConfigError) {
-      console.error(`k3s: ${err.message}`);
-      return 1;
-    }
-    console.error(`k3s: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runProgram(buildProgram(argv), argv);
 }
 
 const exitCode = await main(process.argv.slice(2));

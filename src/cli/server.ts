@@ -4,23 +4,21 @@ import { assertPreflight } from '../preflight/index.js';
 import { rootlessRole } from '../rootless/roles.js';
 import { configFromCommand } from './config-from-command.js';
 import { declareFlags } from './flags-to-commander.js';
+import type { CliEntry } from './program.js';
 
-export function registerServer(program: Command): void {
+export function registerServer(program: Command, entry: CliEntry): void {
   const command = program.command('server').description('Run management server');
   declareFlags(command, 'server').action(async () => {
     const config = configFromCommand(command, 'server');
-    // The rootless launcher runs the rootless checks itself; inside its namespaces nothing needs checking.
-    if (!config.rootless) assertPreflight(config, 'host');
     if (config.rootless && rootlessRole(process.env) === 'parent') {
-      // Re-run this very command inside rootlesskit; the child sees the private marker and serves.
-      const command = [process.execPath, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
-      // Loaded on demand: the launcher stays resident beside the cluster, so it must not carry
-      // the server's code (measured: ~98 MiB RSS with it).
+      // Re-run this command inside rootlesskit with the full CLI; the child sees the private
+      // marker and serves. The launcher runs the rootless checks itself.
       const { runRootlessLauncher } = await import('../rootless/launcher.js');
-      process.exitCode = await runRootlessLauncher(config, { command, env: process.env });
+      process.exitCode = await runRootlessLauncher(config, { command: [process.execPath, ...process.execArgv, entry.fullCli, ...entry.argv], env: process.env });
       return;
     }
-    const { runServer } = await import('../supervisor/server.js');
-    process.exitCode = await runServer(config);
+    // Inside rootlesskit's namespaces nothing needs checking: the launcher did.
+    if (!config.rootless) assertPreflight(config, 'host');
+    process.exitCode = await entry.runServer(config);
   });
 }

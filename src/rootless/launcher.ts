@@ -12,13 +12,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RootlessKitClient, rootlessKitArgv, rootlessKitVersion, startRootlessKit, SUBID_SOURCE_SINCE, versionAtLeast, type RootlessKitSettings } from '../../rootlesskit/index.js';
+// Module by module, not the rootlesskit barrel: the API client (node:http) and the resident
+// start are loaded only when needed, which saves the launcher's every start their module load.
+import { rootlessKitArgv, type RootlessKitSettings } from '../../rootlesskit/settings.js';
+import { cachedRootlessKitVersion, findOnPath, SUBID_SOURCE_SINCE, versionAtLeast } from '../../rootlesskit/version.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { logger } from '../log/index.js';
 import { assertPreflight } from '../preflight/index.js';
 import { degradedModeMessage, readCgroupState, type CgroupState } from './cgroups.js';
-import { UNPRIVILEGED_PORT_START_ENV } from './port-forwarder.js';
-import { CHILD_MARKER } from './roles.js';
+import { CHILD_MARKER, UNPRIVILEGED_PORT_START_ENV } from './roles.js';
 import { startDelegatedScope } from './systemd-scope.js';
 
 /** Subgroup rootlesskit moves the child's processes into, so the child may enable controllers. */
@@ -26,6 +28,8 @@ export const EVACUATION_CGROUP = 'k3s_evac';
 
 /** rootlesskit runs this (four times) for the subordinate ids unless told to read the files. */
 const GETSUBIDS = '/usr/bin/getsubids';
+/** In the state dir: the installed rootlesskit's version, so that not every start has to run it. */
+const VERSION_CACHE = 'rootlesskit-version';
 
 /** Set by the wrapper to its own PID: the process that will exec rootlesskit. */
 export const HANDOFF_PID_ENV = 'K3S_HANDOFF_PID';
@@ -68,9 +72,10 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
  */
 export async function planRootless(config: Config, options: LaunchOptions, extraPid?: number): Promise<RootlessPlan> {
   const settings = config.rootlessSettings;
-  // Asked now, answered while the checks below run (see subidSource).
-  const kitVersion = existsSync(GETSUBIDS) ? rootlessKitVersion() : undefined;
   mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
+  // Asked now (when not remembered), answered while the checks below run (see subidSource).
+  const kitBinary = existsSync(GETSUBIDS) ? findOnPath('rootlesskit', options.env.PATH) : undefined;
+  const kitVersion = kitBinary ? cachedRootlessKitVersion(kitBinary, join(settings.stateDir, VERSION_CACHE)) : undefined;
   await refuseSecondInstance(settings.stateDir, config.dataDir);
   // Everything rootlesskit would otherwise fail on obscurely (subuid ranges, newuidmap, tun,
   // user namespaces, missing binaries), each with its fix, before anything starts.
@@ -121,6 +126,7 @@ function handOver(plan: RootlessPlan): void {
 async function runResident(plan: RootlessPlan, env: NodeJS.ProcessEnv): Promise<number> {
   const log = logger('rootless');
   const started = performance.now();
+  const { startRootlessKit } = await import('../../rootlesskit/process.js');
   const kit = await startRootlessKit(plan.kit, { env: { ...env, ...plan.childEnv } });
   log.info(
     { ms: Math.round(performance.now() - started), childPID: kit.info.childPID, mtu: plan.kit.mtu, cidr: plan.kit.cidr, portDriver: plan.kit.portDriver, stateDir: plan.kit.stateDir },
@@ -150,6 +156,7 @@ async function refuseSecondInstance(stateDir: string, dataDir: string): Promise<
   const socket = join(stateDir, 'api.sock');
   if (!existsSync(socket)) return;
   try {
+    const { RootlessKitClient } = await import('../../rootlesskit/api-client.js');
     const info = await new RootlessKitClient(socket, 1000).info();
     throw new ConfigError(
       `a rootless k3s is already running with data dir ${dataDir} (rootlesskit child pid ${info.childPID}): stop it first ` +

@@ -33,8 +33,7 @@ export function hostPortFor(port: number, unprivilegedPortStart: number): number
   return port < unprivilegedPortStart ? 10000 + port : port;
 }
 
-/** The host's net.ipv4.ip_unprivileged_port_start, passed by the launcher (sysctls are per network namespace). */
-export const UNPRIVILEGED_PORT_START_ENV = '_K3S_ROOTLESS_UNPRIVILEGED_PORT_START';
+export { UNPRIVILEGED_PORT_START_ENV } from './roles.js';
 
 export class PortForwarder implements Runnable {
   readonly name = 'rootless-ports';

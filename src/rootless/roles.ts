@@ -6,6 +6,9 @@
  */
 export const CHILD_MARKER = '_K3S_ROOTLESS_CHILD';
 
+/** The host's net.ipv4.ip_unprivileged_port_start, passed by the launcher (sysctls are per network namespace). */
+export const UNPRIVILEGED_PORT_START_ENV = '_K3S_ROOTLESS_UNPRIVILEGED_PORT_START';
+
 export type RootlessRole = 'parent' | 'child';
 
 export function rootlessRole(env: NodeJS.ProcessEnv): RootlessRole {
