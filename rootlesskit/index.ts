@@ -6,4 +6,4 @@
 export { rootlessKitArgv, type PortDriver, type RootlessKitSettings } from './settings.js';
 export { RootlessKitApiError, RootlessKitClient, type PortProto, type PortSpec, type PortStatus, type RootlessKitInfo } from './api-client.js';
 export { RootlessKitStartError, startRootlessKit, type RootlessKitInstance, type StartOptions } from './process.js';
-export { cachedRootlessKitVersion, findOnPath, rootlessKitVersion, SUBID_SOURCE_SINCE, versionAtLeast } from './version.js';
+export { cachedRootlessKitVersion, rootlessKitVersion, SUBID_SOURCE_SINCE, versionAtLeast } from './version.js';

@@ -4,7 +4,6 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 
 /** `rootlesskit --version` -> "1.1.0"; undefined when it cannot be run or says something else. */
 export function rootlessKitVersion(binary = 'rootlesskit', timeoutMs = 5000): Promise<string | undefined> {
@@ -31,22 +30,6 @@ export function versionAtLeast(version: string | undefined, minimum: string): bo
 
 /** --subid-source (auto|dynamic|static) exists since rootlesskit 1.1.0. */
 export const SUBID_SOURCE_SINCE = '1.1.0';
-
-/** The executable `command` names on PATH (what `exec command` in a shell would run), or undefined. */
-export function findOnPath(command: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      const s = statSync(candidate);
-      // Any execute bit: the shell's lookup is no stricter for a binary the user may run.
-      if (s.isFile() && (s.mode & 0o111) !== 0) return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 /**
  * rootlessKitVersion, remembered in `cacheFile` together with the identity of the binary asked

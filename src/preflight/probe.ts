@@ -49,6 +49,20 @@ export interface Probe {
 /** sbin directories are searched too: a user's PATH often lacks them, and runc lives there on Debian. */
 const EXTRA_PATH = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
+/** The first file named `command` in `dirs` that this user may execute, as a shell's lookup finds it. */
+export function findExecutable(command: string, dirs: readonly string[]): string | undefined {
+  for (const dir of dirs) {
+    const path = join(dir, command);
+    if (safe(() => statSync(path).isFile() && (accessSync(path, constants.X_OK), true))) return path;
+  }
+  return undefined;
+}
+
+/** The directories of a PATH value, in order. */
+export function pathDirs(path: string | undefined): string[] {
+  return (path ?? '').split(delimiter).filter(Boolean);
+}
+
 export interface HostProbeOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly uid?: number;
@@ -85,15 +99,7 @@ export function hostProbe(options: HostProbeOptions = {}): Probe {
         return { ok: false, code: (err as NodeJS.ErrnoException).code ?? String(err) };
       }
     },
-    which: (command) => {
-      const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_PATH];
-      for (const dir of dirs) {
-        const path = join(dir, command);
-        const s = stat(path);
-        if (s?.isFile && safe(() => (accessSync(path, constants.X_OK), true))) return path;
-      }
-      return undefined;
-    },
+    which: (command) => findExecutable(command, [...pathDirs(env.PATH), ...EXTRA_PATH]),
     run: (command, args) => {
       try {
         const stdout = execFileSync(command, args, { timeout, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });

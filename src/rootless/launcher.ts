@@ -15,10 +15,10 @@ import { join } from 'node:path';
 // Module by module, not the rootlesskit barrel: the API client (node:http) and the resident
 // start are loaded only when needed, which saves the launcher's every start their module load.
 import { rootlessKitArgv, type RootlessKitSettings } from '../../rootlesskit/settings.js';
-import { cachedRootlessKitVersion, findOnPath, SUBID_SOURCE_SINCE, versionAtLeast } from '../../rootlesskit/version.js';
+import { cachedRootlessKitVersion, SUBID_SOURCE_SINCE, versionAtLeast } from '../../rootlesskit/version.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { logger } from '../log/index.js';
-import { assertPreflight } from '../preflight/index.js';
+import { assertPreflight, findExecutable, pathDirs } from '../preflight/index.js';
 import { degradedModeMessage, readCgroupState, type CgroupState } from './cgroups.js';
 import { CHILD_MARKER, UNPRIVILEGED_PORT_START_ENV } from './roles.js';
 import { startDelegatedScope } from './systemd-scope.js';
@@ -74,7 +74,7 @@ export async function planRootless(config: Config, options: LaunchOptions, extra
   const settings = config.rootlessSettings;
   mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
   // Asked now (when not remembered), answered while the checks below run (see subidSource).
-  const kitBinary = existsSync(GETSUBIDS) ? findOnPath('rootlesskit', options.env.PATH) : undefined;
+  const kitBinary = existsSync(GETSUBIDS) ? findExecutable('rootlesskit', pathDirs(options.env.PATH)) : undefined;
   const kitVersion = kitBinary ? cachedRootlessKitVersion(kitBinary, join(settings.stateDir, VERSION_CACHE)) : undefined;
   await refuseSecondInstance(settings.stateDir, config.dataDir);
   // Everything rootlesskit would otherwise fail on obscurely (subuid ranges, newuidmap, tun,

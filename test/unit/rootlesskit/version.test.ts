@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cachedRootlessKitVersion, findOnPath, versionAtLeast } from '../../../rootlesskit/index.js';
+import { cachedRootlessKitVersion, versionAtLeast } from '../../../rootlesskit/index.js';
 import { tempDir } from '../../helpers/index.js';
 
 test('versionAtLeast compares release numbers, not strings', () => {
@@ -18,16 +18,6 @@ test('versionAtLeast compares release numbers, not strings', () => {
 test('an unknown or garbled version is never new enough', () => {
   assert.equal(versionAtLeast(undefined, '1.1.0'), false);
   assert.equal(versionAtLeast('dev', '1.1.0'), false);
-});
-
-test('findOnPath finds the first executable of that name, as a shell would', (t) => {
-  const dir = tempDir(t);
-  mkdirSync(join(dir, 'a'));
-  mkdirSync(join(dir, 'b'));
-  writeFileSync(join(dir, 'a/rootlesskit'), 'not executable', { mode: 0o644 });
-  writeFileSync(join(dir, 'b/rootlesskit'), '#!/bin/sh\n', { mode: 0o755 });
-  assert.equal(findOnPath('rootlesskit', `${join(dir, 'a')}:${join(dir, 'b')}`), join(dir, 'b/rootlesskit'));
-  assert.equal(findOnPath('rootlesskit', join(dir, 'a')), undefined);
 });
 
 test('cachedRootlessKitVersion runs the binary once, and again only when the binary changes', async (t) => {
