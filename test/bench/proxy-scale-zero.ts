@@ -15,10 +15,11 @@ import { loadavg } from 'node:os';
 import { CriClient, containerdPaths } from '../../src/agent/index.js';
 import { waitFor } from '../helpers/index.js';
 import { BUSYBOX, startNodeCluster, type NodeCluster } from '../e2e/node-cluster.js';
+import { afterHooks } from './after-hooks.js';
 
 const rounds = Number(process.argv[2] ?? 5);
-const cleanups: (() => unknown)[] = [];
-const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+const hooks = afterHooks();
+const t = hooks.t;
 
 const deployment = (replicas: number): string =>
   JSON.stringify({
@@ -115,12 +116,5 @@ try {
     console.log(`round ${i} (load ${before}): ${await round(cluster, clusterIP, nodePort)}`);
   }
 } finally {
-  // In registration order, as node:test runs t.after hooks (the node's pods go before its namespace and dir).
-  for (const fn of cleanups) {
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`cleanup failed: ${String(err)}`);
-    }
-  }
+  await hooks.run();
 }

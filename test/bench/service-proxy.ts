@@ -15,14 +15,15 @@ import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult } from '.
 import { CriClient, containerdPaths } from '../../src/agent/index.js';
 import { createTestUser, k3sCommandFor } from '../helpers/users.js';
 import { BUSYBOX, startNodeCluster } from '../e2e/node-cluster.js';
+import { afterHooks } from './after-hooks.js';
 
 const durationMs = Number(process.argv[2] ?? 5000);
 const concurrency = Number(process.argv[3] ?? 4);
 /** Targets are measured in interleaved rounds and the median round reported, so drifting machine load hits all alike. */
 const rounds = Number(process.argv[4] ?? 3);
 const LOAD = join(dirname(fileURLToPath(import.meta.url)), 'http-load.js');
-const cleanups: (() => unknown)[] = [];
-const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+const hooks = afterHooks();
+const t = hooks.t;
 
 interface Load {
   rps: number;
@@ -156,12 +157,5 @@ try {
   console.log(`${rounds} interleaved rounds of ${durationMs} ms per target (median round shown), ${concurrency} concurrent clients, a new connection per request; load average ${before} before, ${after} after\n`);
   console.log([...root, '', ...rootless].join('\n'));
 } finally {
-  // In registration order, as node:test runs t.after hooks (the node's pods go before its namespace and dir).
-  for (const fn of cleanups) {
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`cleanup failed: ${String(err)}`);
-    }
-  }
+  await hooks.run();
 }
