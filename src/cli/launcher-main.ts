@@ -13,7 +13,8 @@
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/index.js';
-import { HANDOFF_FD, HANDOFF_PID_ENV, handOffPid, shellQuote } from '../rootless/launcher.js';
+import { shellQuote } from '../rootless/launch-cache.js';
+import { HANDOFF_FD, HANDOFF_PID_ENV, handOffPid } from '../rootless/launcher.js';
 import { registerAgent } from './agent.js';
 import { newProgram, runProgram, type CliEntry } from './program.js';
 import { registerServer } from './server.js';

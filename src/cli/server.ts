@@ -1,6 +1,8 @@
 /** `k3s server`: the control plane (and, by default, an agent) in one process. */
 import type { Command } from 'commander';
 import { assertPreflight } from '../preflight/index.js';
+import { logger } from '../log/index.js';
+import { claimCachedLaunch } from '../rootless/launch-cache.js';
 import { rootlessRole } from '../rootless/roles.js';
 import { configFromCommand } from './config-from-command.js';
 import { declareFlags } from './flags-to-commander.js';
@@ -17,8 +19,19 @@ export function registerServer(program: Command, entry: CliEntry): void {
       process.exitCode = await runRootlessLauncher(config, { command: [process.execPath, ...process.execArgv, entry.fullCli, ...entry.argv], env: process.env });
       return;
     }
-    // Inside rootlesskit's namespaces nothing needs checking: the launcher did.
+    // Inside rootlesskit's namespaces nothing needs checking: the launcher did, this start or
+    // (started from the launch cache) the last one, with nothing it read changed since.
     if (!config.rootless) assertPreflight(config, 'host');
+    else reportCachedLaunch();
     process.exitCode = await entry.runServer(config);
   });
+}
+
+/** Started straight from the launch cache: say so, and repeat the launcher's warning it stood in for. */
+function reportCachedLaunch(): void {
+  const claimed = claimCachedLaunch(process.env);
+  if (!claimed) return;
+  const log = logger('rootless');
+  log.info({ entry: claimed.entry }, "started from the launch cache: nothing the launcher's last checks read has changed, so rootlesskit ran without them");
+  if (claimed.notice) log.warn(claimed.notice);
 }

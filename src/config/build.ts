@@ -76,6 +76,7 @@ export function buildConfig(input: BuildInput): Config {
     // K3S_ROOTLESS_* are only read (and validated) when running rootless.
     rootlessSettings: rootlessConfig(rootless ? input.env : {}, dataDir),
     debug: v.bool('debug'),
+    configPath,
     configFiles: files,
     dataDir,
     nodeName: nodeName(v, input.hostname),

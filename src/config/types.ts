@@ -15,7 +15,9 @@ export interface Config {
   /** K3S_ROOTLESS_* settings; meaningful when `rootless` is true. */
   readonly rootlessSettings: RootlessConfig;
   readonly debug: boolean;
-  /** Config files that were read, in order. */
+  /** The config file asked for (--config, K3S_CONFIG_FILE or the default), whether or not it exists. */
+  readonly configPath: string;
+  /** Config files that were read, in order: configPath if it exists, then the drop-ins in configPath.d. */
   readonly configFiles: readonly string[];
   readonly dataDir: string;
   readonly nodeName: string;

@@ -4,6 +4,6 @@
  * can fail for its mode before it starts (assertPreflight).
  */
 export { CHECKS, assertPreflight, runChecks, runPreflight, type PreflightMode } from './run.js';
-export { findExecutable, hostProbe, pathDirs, type CommandResult, type FileInfo, type HostProbeOptions, type Probe } from './probe.js';
+export { findExecutable, hostProbe, pathDirs, recordingProbe, type CommandResult, type FileInfo, type HostProbeOptions, type Probe, type ProbeRecord } from './probe.js';
 export { formatJson, formatText, summarize, type JsonReport, type Summary } from './report.js';
 export type { Check, CheckContext, CheckGroup, CheckResult, CheckStatus } from './types.js';

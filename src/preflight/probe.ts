@@ -58,6 +58,11 @@ export function findExecutable(command: string, dirs: readonly string[]): string
   return undefined;
 }
 
+/** Where `which` looks, in order: PATH, then the sbin directories. */
+function searchDirs(env: NodeJS.ProcessEnv): string[] {
+  return [...pathDirs(env.PATH), ...EXTRA_PATH];
+}
+
 /** The directories of a PATH value, in order. */
 export function pathDirs(path: string | undefined): string[] {
   return (path ?? '').split(delimiter).filter(Boolean);
@@ -99,7 +104,7 @@ export function hostProbe(options: HostProbeOptions = {}): Probe {
         return { ok: false, code: (err as NodeJS.ErrnoException).code ?? String(err) };
       }
     },
-    which: (command) => findExecutable(command, [...pathDirs(env.PATH), ...EXTRA_PATH]),
+    which: (command) => findExecutable(command, searchDirs(env)),
     run: (command, args) => {
       try {
         const stdout = execFileSync(command, args, { timeout, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
@@ -119,4 +124,48 @@ function safe<T>(fn: () => T): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Everything a run of checks asked of the machine (see recordingProbe). */
+export interface ProbeRecord {
+  /** Paths read, listed, stat'ed, opened or tested, and the executables `which` found. */
+  readonly paths: Set<string>;
+  /** Directories `which` searched: adding a file to one can change what it finds. */
+  readonly searched: Set<string>;
+  /** Commands run: their answers can change with nothing on disk changing. */
+  readonly commands: string[];
+}
+
+/**
+ * `probe` with every question written down, so a caller can tell later whether the answers
+ * could have changed (the rootless launch cache fingerprints exactly these inputs).
+ */
+export function recordingProbe(probe: Probe): { probe: Probe; record: ProbeRecord } {
+  const record: ProbeRecord = { paths: new Set(), searched: new Set(), commands: [] };
+  const noting = <A extends unknown[], R>(fn: (path: string, ...rest: A) => R) => (path: string, ...rest: A): R => {
+    record.paths.add(path);
+    return fn(path, ...rest);
+  };
+  return {
+    record,
+    probe: {
+      ...probe,
+      readFile: noting(probe.readFile),
+      readGzipFile: noting(probe.readGzipFile),
+      stat: noting(probe.stat),
+      readDir: noting(probe.readDir),
+      writable: noting(probe.writable),
+      openReadWrite: noting(probe.openReadWrite),
+      which: (command) => {
+        for (const dir of searchDirs(probe.env)) record.searched.add(dir);
+        const found = probe.which(command);
+        if (found !== undefined) record.paths.add(found);
+        return found;
+      },
+      run: (command, args) => {
+        record.commands.push([command, ...args].join(' '));
+        return probe.run(command, args);
+      },
+    },
+  };
 }

@@ -11,15 +11,16 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 // Module by module, not the rootlesskit barrel: the API client (node:http) and the resident
 // start are loaded only when needed, which saves the launcher's every start their module load.
 import { rootlessKitArgv, type RootlessKitSettings } from '../../rootlesskit/settings.js';
 import { cachedRootlessKitVersion, SUBID_SOURCE_SINCE, versionAtLeast } from '../../rootlesskit/version.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { logger } from '../log/index.js';
-import { assertPreflight, findExecutable, pathDirs } from '../preflight/index.js';
+import { assertPreflight, findExecutable, hostProbe, pathDirs, recordingProbe } from '../preflight/index.js';
 import { degradedModeMessage, readCgroupState, type CgroupState } from './cgroups.js';
+import { dropLaunchEntry, inputsFromProbe, launchEntryPath, shellQuote, writeLaunchEntry, type LaunchInputs } from './launch-cache.js';
 import { CHILD_MARKER, UNPRIVILEGED_PORT_START_ENV } from './roles.js';
 import { startDelegatedScope } from './systemd-scope.js';
 
@@ -28,7 +29,10 @@ export const EVACUATION_CGROUP = 'k3s_evac';
 
 /** rootlesskit runs this (four times) for the subordinate ids unless told to read the files. */
 const GETSUBIDS = '/usr/bin/getsubids';
-/** In the state dir: the installed rootlesskit's version, so that not every start has to run it. */
+/**
+ * The installed rootlesskit's version, so that not every start has to run it: in the cache dir,
+ * not the state dir, which rootlesskit removes when it exits.
+ */
 const VERSION_CACHE = 'rootlesskit-version';
 
 /** Set by the wrapper to its own PID: the process that will exec rootlesskit. */
@@ -46,6 +50,10 @@ export interface LaunchOptions {
 export interface RootlessPlan {
   readonly kit: RootlessKitSettings;
   readonly childEnv: Readonly<Record<string, string>>;
+  /** What the plan depended on, when the next start may repeat it without the launcher (launch-cache.ts). */
+  readonly repeatable?: LaunchInputs;
+  /** The cgroup warning logged, for the server to repeat when the plan is repeated. */
+  readonly notice?: string;
 }
 
 /** The wrapper's PID when this launcher runs under the hand-over protocol, else undefined. */
@@ -58,7 +66,9 @@ export async function runRootlessLauncher(config: Config, options: LaunchOptions
   const wrapperPid = handOffPid(options.env);
   const plan = await planRootless(config, options, wrapperPid);
   if (wrapperPid !== undefined) {
-    handOver(plan);
+    const script = handOverScript(plan);
+    rememberLaunch(plan, script, config, options.env);
+    handOver(script, plan);
     // The wrapper execs rootlesskit once this process is gone; everything is written (the logs
     // are synchronous), so skip Node's orderly teardown of the heap: 5 ms of every start.
     process.exit(0);
@@ -75,13 +85,16 @@ export async function planRootless(config: Config, options: LaunchOptions, extra
   mkdirSync(settings.stateDir, { recursive: true, mode: 0o700 });
   // Asked now (when not remembered), answered while the checks below run (see subidSource).
   const kitBinary = existsSync(GETSUBIDS) ? findExecutable('rootlesskit', pathDirs(options.env.PATH)) : undefined;
-  const kitVersion = kitBinary ? cachedRootlessKitVersion(kitBinary, join(settings.stateDir, VERSION_CACHE)) : undefined;
+  const cacheDir = launchCacheDir(options.env);
+  const kitVersion = kitBinary ? cachedRootlessKitVersion(kitBinary, join(cacheDir ?? settings.stateDir, VERSION_CACHE)) : undefined;
   await refuseSecondInstance(settings.stateDir, config.dataDir);
   // Everything rootlesskit would otherwise fail on obscurely (subuid ranges, newuidmap, tun,
-  // user namespaces, missing binaries), each with its fix, before anything starts.
-  assertPreflight(config, 'rootless');
+  // user namespaces, missing binaries), each with its fix, before anything starts. The probe
+  // writes down what the checks read: the launch cache repeats this plan only while all of it holds.
+  const { probe, record } = recordingProbe(hostProbe({ env: options.env }));
+  assertPreflight(config, 'rootless', probe);
 
-  const cgroups = await arrangeDelegation(config, options.env, extraPid === undefined ? [process.pid] : [extraPid, process.pid]);
+  const { state: cgroups, notice, scoped } = await arrangeDelegation(config, options.env, extraPid === undefined ? [process.pid] : [extraPid, process.pid]);
   const delegatedWithControllers = cgroups.delegated && cgroups.controllers.length > 0;
   const kit: RootlessKitSettings = {
     stateDir: settings.stateDir,
@@ -104,14 +117,96 @@ export async function planRootless(config: Config, options: LaunchOptions, extra
     ...(delegatedWithControllers ? { evacuateCgroup2: EVACUATION_CGROUP } : {}),
     command: options.command,
   };
-  return { kit, childEnv: { [CHILD_MARKER]: '1', [UNPRIVILEGED_PORT_START_ENV]: String(unprivilegedPortStart()) } };
+  // A scope from systemd has to be asked for at every start, and a command a check ran can answer
+  // differently with nothing on disk changed: such plans are the launcher's alone.
+  const probed = inputsFromProbe(record);
+  const repeatable: LaunchInputs | undefined =
+    scoped || record.commands.length > 0
+      ? undefined
+      : {
+          files: [
+            ...probed.files,
+            // What the launcher read itself: config, identity, binaries, its own code.
+            config.configPath,
+            `${config.configPath}.d`,
+            ...config.configFiles,
+            '/etc/passwd',
+            GETSUBIDS,
+            ...(kitBinary ? [kitBinary] : []),
+            ...options.command.filter((word) => isAbsolute(word)),
+            ...(process.argv[1] ? [process.argv[1]] : []),
+          ],
+          values: [...probed.values, '/proc/sys/net/ipv4/ip_unprivileged_port_start', ...cgroupValues(cgroups)],
+          access: [...probed.access, ...cgroupFiles(cgroups)],
+          // A running instance, or a dead one's leftovers, is the launcher's to report or clear.
+          absent: [join(settings.stateDir, 'api.sock')],
+        };
+  return {
+    kit,
+    childEnv: { [CHILD_MARKER]: '1', [UNPRIVILEGED_PORT_START_ENV]: String(unprivilegedPortStart()) },
+    ...(repeatable ? { repeatable } : {}),
+    ...(notice ? { notice } : {}),
+  };
 }
 
-/** Writes the shell command that replaces the wrapper with rootlesskit; the wrapper evals it. */
-function handOver(plan: RootlessPlan): void {
+/** The cgroup files whose writability decides delegation (see readCgroupState). */
+function cgroupFiles(state: CgroupState): string[] {
+  if (!state.v2Root || !state.cgroup) return [];
+  const dir = join(state.v2Root, state.cgroup);
+  return [dir, join(dir, 'cgroup.procs'), join(dir, 'cgroup.subtree_control')];
+}
+
+function cgroupValues(state: CgroupState): string[] {
+  return state.v2Root && state.cgroup ? [join(state.v2Root, state.cgroup, 'cgroup.controllers')] : [];
+}
+
+/**
+ * ${XDG_CACHE_HOME:-~/.cache}/k3s, created if need be, where the k3s wrapper keeps launch cache
+ * entries too; undefined without a home or when it cannot be made (nothing is cached then).
+ */
+function launchCacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : undefined);
+  if (!base) return undefined;
+  try {
+    mkdirSync(join(base, 'k3s'), { recursive: true, mode: 0o700 });
+    return join(base, 'k3s');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the launch cache entry the wrapper asked for (launch-cache.ts), or removes it when this
+ * plan cannot be repeated. An entry that cannot be written costs the next start the launcher, nothing more.
+ */
+function rememberLaunch(plan: RootlessPlan, script: string, config: Config, env: NodeJS.ProcessEnv): void {
+  const entry = launchEntryPath(env);
+  if (!entry) return;
+  try {
+    if (!plan.repeatable) {
+      dropLaunchEntry(entry);
+      return;
+    }
+    writeLaunchEntry(entry, {
+      inputs: plan.repeatable,
+      handOver: script,
+      ...(plan.notice ? { notice: plan.notice } : {}),
+      description: `k3s ${config.role} --rootless, data dir ${config.dataDir}`,
+    });
+  } catch (err) {
+    logger('rootless').debug({ entry, err: (err as Error).message }, 'launch cache entry not written; the next start runs the launcher again');
+  }
+}
+
+/** The shell commands that replace the wrapper with rootlesskit. */
+export function handOverScript(plan: RootlessPlan): string {
   const exports = Object.entries(plan.childEnv).map(([name, value]) => `${name}=${shellQuote(value)}`);
   const argv = [plan.kit.binary ?? 'rootlesskit', ...rootlessKitArgv(plan.kit)];
-  const script = `export ${exports.join(' ')}\nexec ${argv.map(shellQuote).join(' ')}\n`;
+  return `export ${exports.join(' ')}\nexec ${argv.map(shellQuote).join(' ')}\n`;
+}
+
+/** Writes the hand-over script to the wrapper, which evals it. */
+function handOver(script: string, plan: RootlessPlan): void {
   try {
     writeSync(HANDOFF_FD, script);
   } catch (err) {
@@ -146,11 +241,6 @@ async function runResident(plan: RootlessPlan, env: NodeJS.ProcessEnv): Promise<
   }
 }
 
-/** One POSIX shell word: single quotes, with each ' written as '\''. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** rootlesskit's state lock is per directory: say clearly that one is running, or clear stale files. */
 async function refuseSecondInstance(stateDir: string, dataDir: string): Promise<void> {
   const socket = join(stateDir, 'api.sock');
@@ -169,27 +259,36 @@ async function refuseSecondInstance(stateDir: string, dataDir: string): Promise<
   }
 }
 
-async function arrangeDelegation(config: Config, env: NodeJS.ProcessEnv, pids: readonly number[]): Promise<CgroupState> {
+/** The cgroup the cluster runs in; `notice` is the warning logged; `scoped`: systemd made a scope for this start. */
+interface Delegation {
+  readonly state: CgroupState;
+  readonly notice?: string;
+  readonly scoped: boolean;
+}
+
+async function arrangeDelegation(config: Config, env: NodeJS.ProcessEnv, pids: readonly number[]): Promise<Delegation> {
   const log = logger('rootless');
   let state = readCgroupState();
+  let scoped = false;
   if (state.delegated) {
     // Started by a unit with Delegate=yes (systemctl --user, systemd-run --user -p Delegate=yes).
     log.info({ cgroup: state.cgroup, controllers: state.controllers }, 'already running in a delegated cgroup v2 subtree');
   } else if (state.mode !== 'v1') {
     const unitName = `k3s-rootless-${createHash('sha256').update(config.dataDir).digest('hex').slice(0, 8)}.scope`;
     const result = await startDelegatedScope({ unitName, pids, env });
-    if (result.ok) {
-      state = readCgroupState();
-      log.info({ unit: unitName, cgroup: state.cgroup, controllers: state.controllers }, 'running in a delegated cgroup scope from systemd --user');
-    } else {
-      log.warn(degradedModeMessage(state, `no delegated cgroup v2 subtree (${result.reason})`));
-      return state;
-    }
+    if (!result.ok) return degraded(state, `no delegated cgroup v2 subtree (${result.reason})`, false);
+    state = readCgroupState();
+    scoped = true;
+    log.info({ unit: unitName, cgroup: state.cgroup, controllers: state.controllers }, 'running in a delegated cgroup scope from systemd --user');
   }
-  if (state.delegated && state.controllers.length === 0) {
-    log.warn(degradedModeMessage(state, 'the delegated cgroup v2 subtree offers no controllers'));
-  }
-  return state;
+  if (state.delegated && state.controllers.length === 0) return degraded(state, 'the delegated cgroup v2 subtree offers no controllers', scoped);
+  return { state, scoped };
+}
+
+function degraded(state: CgroupState, reason: string, scoped: boolean): Delegation {
+  const notice = degradedModeMessage(state, reason);
+  logger('rootless').warn(notice);
+  return { state, notice, scoped };
 }
 
 /** K3S_ROOTLESS_ENABLE_IPV6=auto: on when the cluster is dual-stack (an IPv6 cluster or service CIDR). */

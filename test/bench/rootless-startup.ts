@@ -6,6 +6,9 @@
  * slirp4netns, the server inside, containerd). Each run also records a timeline of the path
  * (launcher, rootlesskit, the server's own Node start, its log lines) so a surplus can be
  * attributed step by step; the table prints the median time of every step.
+ * Rootless runs twice per round: a user's usual start, with the same command line as before
+ * (the wrapper repeats the launcher's last plan from the launch cache, src/rootless/launch-cache.ts),
+ * and a first start, with the user's launch cache removed (the launcher checks and plans).
  * Run as root: node dist/test/bench/rootless-startup.js [runs]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -165,7 +168,7 @@ class ProcessTimeline {
 
   constructor(
     private readonly root: number,
-    private readonly mode: 'root' | 'rootless',
+    private readonly mode: Mode,
   ) {
     this.#bootMs = performance.timeOrigin - startTicks('self') * 10;
     void this.#loop();
@@ -242,8 +245,12 @@ function logSteps(output: string, into: Map<string, number>, t0Epoch: number): v
   }
 }
 
-async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> {
-  const port = await freePort();
+type Mode = 'root' | 'rootless' | 'rootless-first';
+const MODES: readonly Mode[] = ['root', 'rootless', 'rootless-first'];
+const LABELS: Readonly<Record<Mode, string>> = { root: 'root', rootless: 'rootless (usual start)', 'rootless-first': 'rootless (first start)' };
+
+async function once(mode: Mode, user: TestUser, rootlessPort: number): Promise<Sample> {
+  const port = mode === 'root' ? await freePort() : rootlessPort;
   let argv: string[];
   let kubeconfig: string;
   let dataDir: string;
@@ -257,6 +264,8 @@ async function once(mode: 'root' | 'rootless', user: TestUser): Promise<Sample> 
     kubeconfig = join(user.home, '.kube/k3s.yaml');
     // The previous run's kubeconfig would count as written before this server wrote its own.
     rmSync(kubeconfig, { force: true });
+    // The same command line every time (the launch cache is keyed by it); a first start has none.
+    if (mode === 'rootless-first') rmSync(join(user.home, '.cache/k3s'), { recursive: true, force: true });
     argv = [...user.runAs, ...k3sCommandFor(user, K3S_BIN), 'server', '--rootless', '--https-listen-port', String(port)];
   }
   const t0 = performance.now();
@@ -309,41 +318,40 @@ function median(xs: number[]): number {
 
 try {
   const user = createTestUser(t, 'k3sbench');
-  const results: Record<'root' | 'rootless', Sample[]> = { root: [], rootless: [] };
+  const results: Record<Mode, Sample[]> = { root: [], rootless: [], 'rootless-first': [] };
+  const rootlessPort = await freePort();
+  // Not measured: gives the first measured usual start a launch cache entry to start from.
+  await once('rootless', user, rootlessPort);
   for (let i = 0; i < runs; i++) {
-    for (const mode of ['root', 'rootless'] as const) results[mode].push(await once(mode, user));
+    for (const mode of MODES) results[mode].push(await once(mode, user, rootlessPort));
   }
   const cpu = execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
+  const median0 = (xs: number[]): number => (xs.length ? median(xs) : 0);
+  const header = (first: string): void => {
+    console.log(`| ${first} | ${MODES.map((m) => LABELS[m]).join(' | ')} | ${MODES.slice(1).map((m) => `${LABELS[m]} - root`).join(' | ')} |`);
+    console.log(`|---|${MODES.map(() => '---:').join('|')}|${MODES.slice(1).map(() => '---:').join('|')}|`);
+  };
+  const row = (label: string, values: readonly (number | undefined)[], digits = 0, withDiffs = true): void => {
+    const cell = (x: number | undefined): string => (x === undefined || x === 0 ? '-' : x.toFixed(digits));
+    const diffs = values.slice(1).map((x) => (withDiffs && x !== undefined && values[0] !== undefined ? (x - values[0]).toFixed(digits) : ''));
+    console.log(`| ${label} | ${values.map(cell).join(' | ')} | ${diffs.join(' | ')} |`);
+  };
   console.log(`\n${runs} runs each, median; ${cpu}, ${execFileSync('nproc').toString().trim()} cores\n`);
-  console.log('| | root | rootless | rootless - root |');
-  console.log('|---|---|---|---|');
+  header('');
   for (const [label, pick] of [['spawn -> API /readyz on the host (ms)', (s: Sample) => s.apiMs], ['spawn -> node Ready on the host (ms)', (s: Sample) => s.readyMs], ['CPU time used until node Ready (ms)', (s: Sample) => s.cpuMs]] as const) {
-    const r = median(results.root.map(pick));
-    const rl = median(results.rootless.map(pick));
-    console.log(`| ${label} | ${r.toFixed(0)} | ${rl.toFixed(0)} | ${(rl - r).toFixed(0)} |`);
+    row(label, MODES.map((m) => median(results[m].map(pick))));
   }
-  const roles = new Set([...results.root, ...results.rootless].flatMap((s) => [...s.rss.keys()]));
+  const roles = new Set(MODES.flatMap((m) => results[m].flatMap((s) => [...s.rss.keys()])));
   const total = (s: Sample): number => [...s.rss.values()].reduce((a, b) => a + b, 0);
-  for (const role of [...roles].sort()) {
-    const r = median(results.root.map((s) => s.rss.get(role) ?? 0)) / 1024;
-    const rl = median(results.rootless.map((s) => s.rss.get(role) ?? 0)) / 1024;
-    console.log(`| RSS ${role} (MiB) | ${r ? r.toFixed(1) : '-'} | ${rl ? rl.toFixed(1) : '-'} | |`);
-  }
-  const rootTotal = median(results.root.map(total)) / 1024;
-  const rlTotal = median(results.rootless.map(total)) / 1024;
-  console.log(`| RSS total (MiB) | ${rootTotal.toFixed(1)} | ${rlTotal.toFixed(1)} | ${(rlTotal - rootTotal).toFixed(1)} |`);
+  for (const role of [...roles].sort()) row(`RSS ${role} (MiB)`, MODES.map((m) => median0(results[m].map((s) => s.rss.get(role) ?? 0)) / 1024), 1, false);
+  row('RSS total (MiB)', MODES.map((m) => median(results[m].map(total)) / 1024), 1);
   console.log('\nTimeline, ms after spawn (median of each step; process start times have 10 ms resolution)\n');
-  console.log('| step | root | rootless | rootless - root |');
-  console.log('|---|---:|---:|---:|');
+  header('step');
   for (const step of STEPS) {
-    const pick = (samples: Sample[]): number | undefined => {
-      const xs = samples.map((s) => s.steps.get(step)).filter((x): x is number => x !== undefined);
+    row(step, MODES.map((m) => {
+      const xs = results[m].map((s) => s.steps.get(step)).filter((x): x is number => x !== undefined);
       return xs.length ? median(xs) : undefined;
-    };
-    const r = pick(results.root);
-    const rl = pick(results.rootless);
-    const cell = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(0));
-    console.log(`| ${step} | ${cell(r)} | ${cell(rl)} | ${r !== undefined && rl !== undefined ? (rl - r).toFixed(0) : ''} |`);
+    }));
   }
 } finally {
   for (const fn of cleanups.reverse()) await fn();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findInstances, serviceUnit, type ProcEntry } from '../../../src/rootless/killall.js';
-import { shellQuote } from '../../../src/rootless/launcher.js';
 
 const proc = (pid: number, ppid: number, uid: number, comm: string, argv: string[], extra: Partial<ProcEntry> = {}): ProcEntry => ({ pid, ppid, uid, comm, argv, pidns: undefined, cgroup: undefined, ...extra });
 
@@ -40,10 +39,4 @@ test('serviceUnit names the service to stop, and nothing for scopes or the user 
   assert.equal(serviceUnit('/user.slice/user-1000.slice/user@1000.service'), undefined);
   assert.equal(serviceUnit('/user.slice/user-1000.slice/session-3.scope'), undefined);
   assert.equal(serviceUnit(undefined), undefined);
-});
-
-test('shellQuote makes one shell word of anything', () => {
-  assert.equal(shellQuote('--state-dir=/home/a/.rancher/k3s/rootless'), '--state-dir=/home/a/.rancher/k3s/rootless');
-  assert.equal(shellQuote("it's $HOME `x` a b"), `'it'\\''s $HOME \`x\` a b'`);
-  assert.equal(shellQuote(''), "''");
 });
