@@ -21,7 +21,8 @@ import { Containerd, containerdPaths, hasCapSysResource } from './containerd/ind
 import { CriClient } from './cri/index.js';
 import { ensureBuiltinImages, PAUSE_IMAGE } from './images/builtin.js';
 import { ImageImporter } from './images/importer.js';
-import { defaultNodeIP, interfaceIPv4, machineInfo } from './node/machine.js';
+import { defaultNodeIP } from '../config/net.js';
+import { interfaceIPv4, machineInfo } from './node/machine.js';
 import { NodeManager } from './node/node-manager.js';
 import { parseLabel, parseTaint } from './node/node-object.js';
 import { PodManager } from './pods/manager.js';

@@ -7,10 +7,9 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdir, chmod } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import type { Config } from '../config/types.js';
 import { tlsPaths, type TlsPaths } from '../config/paths.js';
-import { parseCidr } from '../config/net.js';
+import { hostAddresses, parseCidr } from '../config/net.js';
 import { logger } from '../log/index.js';
 import { createCaCertificate, firstCertificate, leafNeedsRenewal, normalizeSans, signCertificate, type LeafSpec, type SubjectAltNames } from './certs.js';
 import { readOptional, writeFileAtomic } from './files.js';
@@ -226,19 +225,8 @@ export function firstAddress(cidrText: string): string | undefined {
   return (digits.match(/..../g) ?? []).map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
-/** The first non-internal IPv4 and global IPv6 address, like upstream's default --node-ip. */
+/** The host's first own IPv4 and IPv6 address (see hostAddresses), like upstream's default --node-ip. */
 function primaryHostAddresses(): string[] {
-  const out: string[] = [];
-  let v4: string | undefined;
-  let v6: string | undefined;
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const a of addresses ?? []) {
-      if (a.internal) continue;
-      if (a.family === 'IPv4' && !v4) v4 = a.address;
-      if (a.family === 'IPv6' && !v6 && !a.address.toLowerCase().startsWith('fe80')) v6 = a.address;
-    }
-  }
-  if (v4) out.push(v4);
-  if (v6) out.push(v6);
-  return out;
+  const own = hostAddresses();
+  return [own.find((a) => a.family === 4), own.find((a) => a.family === 6)].flatMap((a) => (a ? [a.address] : []));
 }

@@ -1,5 +1,6 @@
-/** Small, dependency-free parsing of IP addresses and CIDRs for config validation. */
+/** Small, dependency-free parsing of IP addresses and CIDRs for config validation, and the host's own addresses. */
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 export interface Cidr {
   readonly family: 4 | 6;
@@ -44,4 +45,33 @@ export function ipv4InCidr(address: string, cidr: Cidr): boolean {
   const base = ipv4ToInt(cidr.address) - (ipv4ToInt(cidr.address) % size);
   const a = ipv4ToInt(address);
   return a >= base && a < base + size;
+}
+
+/**
+ * Interfaces the pod network or a container engine makes (bridges, veths, overlays): never the
+ * node's address. The agent's own cni0 in particular, which exists only after its first pod
+ * sandbox and often sorts before the uplink (inside a fresh network namespace it gets a low index).
+ */
+const POD_NETWORK_INTERFACE = /^(cni|flannel|veth|docker|br-|kube-|tunl|cali|vxlan)/;
+
+/**
+ * The host's own addresses, in interface order: not loopback, not link-local IPv6, not on the
+ * pod network. The first IPv4 is upstream's default node IP.
+ */
+export function hostAddresses(): { readonly address: string; readonly family: 4 | 6 }[] {
+  const out: { address: string; family: 4 | 6 }[] = [];
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (POD_NETWORK_INTERFACE.test(name)) continue;
+    for (const a of addresses ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv4') out.push({ address: a.address, family: 4 });
+      else if (!a.address.toLowerCase().startsWith('fe80')) out.push({ address: a.address, family: 6 });
+    }
+  }
+  return out;
+}
+
+/** The node's address when --node-ip is not given: the host's first own IPv4, else loopback. */
+export function defaultNodeIP(): string {
+  return hostAddresses().find((a) => a.family === 4)?.address ?? '127.0.0.1';
 }

@@ -1,5 +1,5 @@
 /** The cluster DNS component of `k3s server`, from the one Config. */
-import { defaultNodeIP } from '../agent/node/machine.js';
+import { defaultNodeIP } from '../config/net.js';
 import type { ApiClient } from '../client/index.js';
 import type { Config } from '../config/index.js';
 import { ClusterDns } from './cluster-dns.js';

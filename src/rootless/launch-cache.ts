@@ -9,9 +9,8 @@
  * over, and a fingerprint of everything its checks and decisions read: file identities (stat),
  * sysctls and cgroup files (content), the kernel build, this process's cgroup, the kind and
  * access of devices, sockets and the cgroup files delegation is judged by, and the absence of a
- * running instance. The next start
- * with the same key sources it: it execs rootlesskit while the fingerprint holds and returns
- * otherwise, and the launcher runs as before (and writes a new entry).
+ * running instance. The next start with the same key sources it: it execs rootlesskit while the
+ * fingerprint holds and returns otherwise, and the launcher runs as before (and writes a new entry).
  *
  * A fast start that fails before the server inside runs (rootlesskit could not set up the
  * namespaces) leaves `ENTRY.trying`: the next start then goes through the launcher, whose checks

@@ -4,7 +4,6 @@
  * default objects. Stops in reverse: API server, then datastore.
  */
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ApiServer, rbacLookup, standardExtensions, type Authenticate, type Authorize, type Extensions } from '../apiserver/index.js';
 import {
@@ -26,6 +25,7 @@ import { metricsApi, remoteUsage, type KubeletTls } from '../metrics/index.js';
 import type { NodeStatsCollector } from '../agent/stats/collector.js';
 import { Catalogue } from '../api/catalogue.js';
 import type { Config } from '../config/index.js';
+import { defaultNodeIP } from '../config/net.js';
 import { openBackend, parseEndpoint } from '../datastore/index.js';
 import { logger } from '../log/index.js';
 import { rbacEscalation } from '../apiserver/admission/rbac-escalation.js';
@@ -46,13 +46,7 @@ function advertiseAddress(config: Config): string {
   if (nodeIp) return nodeIp;
   const bind = config.listener.bindAddress;
   if (isIP(bind) === 4 && bind !== '0.0.0.0' && !bind.startsWith('127.')) return bind;
-  for (const [name, addresses] of Object.entries(networkInterfaces())) {
-    // Bridges and veths of the pod network are not the node's address.
-    if (/^(cni|flannel|veth|docker|br-|kube-|tunl|cali|vxlan)/.test(name)) continue;
-    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (found) return found.address;
-  }
-  return '127.0.0.1';
+  return defaultNodeIP();
 }
 
 export class ControlPlane implements Runnable {

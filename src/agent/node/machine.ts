@@ -47,7 +47,6 @@ export function machineInfo(dataDir: string): MachineInfo {
   };
 }
 
-/** The first non-loopback IPv4 address (what upstream picks from the default route's interface). */
 /** The first IPv4 address of a named interface (--flannel-iface); a clear error when it has none. */
 export function interfaceIPv4(name: string): string {
   const addresses = networkInterfaces()[name];
@@ -55,15 +54,4 @@ export function interfaceIPv4(name: string): string {
   const v4 = addresses.find((a) => a.family === 'IPv4');
   if (!v4) throw new Error(`--flannel-iface ${name}: the interface has no IPv4 address; give the node address with --node-ip`);
   return v4.address;
-}
-
-export function defaultNodeIP(): string {
-  const interfaces = networkInterfaces();
-  // Bridges the agent itself creates must not become the node's address on a restart.
-  const skip = /^(cni|flannel|veth|docker|br-)/;
-  for (const [name, addresses] of Object.entries(interfaces)) {
-    if (skip.test(name)) continue;
-    for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
-  }
-  return '127.0.0.1';
 }
