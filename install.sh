@@ -318,12 +318,29 @@ do_killall() {
   for mount in $(awk -v a="$data_dir/" -v b="$RUN_DIR/" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/self/mounts | sort -r); do
     umount -l "$mount" 2>/dev/null && info "unmounted $mount"
   done
-  # The pod bridge belongs to the node: only when this install ran one.
+  # The pod bridge and the packet filter rules belong to the node: only when this install ran one.
   case " $EXEC_ARGS " in
     *" --disable-agent "*) ;;
-    *) ip link show cni0 >/dev/null 2>&1 && ip link delete cni0 && info "removed the cni0 bridge" ;;
+    *)
+      ip link show cni0 >/dev/null 2>&1 && ip link delete cni0 && info "removed the cni0 bridge"
+      remove_node_rules
+      ;;
   esac
   return 0
+}
+
+# Every rule and chain the node made, as upstream's k3s-killall.sh removes them: the service
+# proxy's KUBE-*, the network policies' and pod masquerading's K3S-*, the portmap plugin's CNI-*.
+# Other rules are restored as they were.
+remove_node_rules() {
+  local tool before after
+  for tool in iptables ip6tables; do
+    command -v "$tool-save" >/dev/null 2>&1 || continue
+    before="$("$tool-save" 2>/dev/null)" || continue
+    after="$(printf '%s\n' "$before" | grep -v -E -- '(KUBE|K3S|CNI)-' || true)"
+    [ "$before" = "$after" ] && continue
+    printf '%s\n' "$after" | "$tool-restore" && info "removed the node's $tool rules (KUBE-*, K3S-*, CNI-*)"
+  done
 }
 
 # Every process in the cgroup of a task (sandbox or container) of these containerd state dirs,

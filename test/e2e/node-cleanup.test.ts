@@ -120,8 +120,14 @@ test('k3s-killall.sh kills every container of a crashed node: those of a live sh
   await waitFor('the busy loop adopted by PID 1', busyAdopted, 10_000, 50).catch(() => undefined);
   assert.ok(busyAdopted(), 'the busy loop adopted by PID 1');
 
+  // The node's packet filter rules are there (service proxy, masquerading), beside one of someone else's.
+  const rules = async (): Promise<string> => (await cluster.netns.run('iptables-save', [])).stdout;
+  assert.match(await rules(), /KUBE-SERVICES/);
+  assert.match(await rules(), /K3S-POD-MASQ/);
+  assert.equal((await cluster.netns.run('iptables', ['-A', 'INPUT', '-s', '192.0.2.7/32', '-m', 'comment', '--comment', 'not k3s', '-j', 'DROP'])).code, 0);
+
   // The install's killall, for an install whose server runs with this data dir. Inside the
-  // node's namespace: it deletes the node's cni0 bridge.
+  // node's namespace: it deletes the node's cni0 bridge and its rules.
   const lib = join(cluster.dir, 'install/lib/k3s');
   const env = { ...process.env, INSTALL_K3S_LIB_DIR: lib, INSTALL_K3S_BIN_DIR: join(cluster.dir, 'install/bin'), INSTALL_K3S_EXEC: `server -d ${cluster.dataDir}` };
   const killall = await cluster.netns.run('bash', [join(REPO_ROOT, 'install.sh'), '--killall'], { env, timeoutMs: 60_000 });
@@ -130,4 +136,7 @@ test('k3s-killall.sh kills every container of a crashed node: those of a live sh
   assert.deepEqual(watched.filter(stillRunning).map(describeProcess), [], killall.stdout);
   const left = runtimeProcesses(paths.socket, ids);
   assert.deepEqual([...left.containers, ...left.shims].map(describeProcess), [], killall.stdout);
+  const after = await rules();
+  assert.doesNotMatch(after, /(KUBE|K3S|CNI)-/, killall.stdout);
+  assert.match(after, /-A INPUT -s 192\.0\.2\.7\/32 .*not k3s.* -j DROP/, 'other rules stay');
 });
