@@ -25,7 +25,8 @@ const REDACT = [
   'headers.authorization',
 ];
 
-let root: Logger = build('info', false);
+/** Built on first use: the CLI configures it before anything logs, so it is built once per start. */
+let root: Logger | undefined;
 
 function build(level: LevelWithSilent, forcePretty: boolean): Logger {
   const options = { level, base: { pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } };
@@ -51,5 +52,6 @@ export function configureLogging(options: LoggingOptions): void {
 
 /** A logger for one component; lines carry `component`. */
 export function logger(component: string): Logger {
+  root ??= build('info', false);
   return root.child({ component });
 }
