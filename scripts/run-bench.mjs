@@ -1,5 +1,6 @@
 // Runs the compiled benchmarks under test/bench one after another (never in parallel: they
 // measure the machine). `npm run bench -- etcd-face` runs only benchmarks whose name contains it.
+// Their shared parts live in test/bench/lib/ and are not run.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';

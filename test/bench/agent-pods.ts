@@ -9,7 +9,7 @@
  * (test/helpers/netns.ts), so its bridge and iptables rules never touch the host's. Pods are
  * force-deleted and the runtime cleaned before the server stops; the load average is printed
  * beside the figures (the machine is shared).
- * With `trace` as third argument, the pod starts run under test/bench/cpu-trace.ts (perf) and the
+ * With `trace` as third argument, the pod starts run under test/bench/lib/cpu-trace.ts (perf) and the
  * CPU and process counts per pod start are printed per program (runc, shim, CNI plugins, ...).
  * Run as root: node dist/test/bench/agent-pods.js [pods=100] [batch=20 | rate=R] [trace]
  */
@@ -23,7 +23,8 @@ import { httpsClientFromKubeconfig } from '../../src/client/index.js';
 import { K3S_BIN } from '../helpers/index.js';
 import { createNetNamespace } from '../helpers/netns.js';
 import { cleanUpRuntime } from '../integration/agent/runtime-cleanup.js';
-import { pidsInNetns, startCpuTrace, type CpuTrace } from './cpu-trace.js';
+import { pidsInNetns, startCpuTrace, type CpuTrace } from './lib/cpu-trace.js';
+import { afterHooks } from './lib/after-hooks.js';
 
 const total = Number(process.argv[2] ?? 100);
 const mode = process.argv[3] ?? '20';
@@ -91,8 +92,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 const dir = mkdtempSync(join(tmpdir(), 'k3s-bench-agent-'));
 const dataDir = join(dir, 'data');
 const kubeconfig = join(dir, 'kubeconfig.yaml');
-const cleanups: (() => unknown)[] = [];
-const netns = await createNetNamespace({ after: (fn) => cleanups.push(fn) }, 'bench');
+const hooks = afterHooks();
+const netns = await createNetNamespace(hooks.t, 'bench');
 const node = `bench-${process.pid}`;
 const loadBefore = loadavg().map((l) => Number(l.toFixed(2)));
 const started = Date.now();
@@ -186,6 +187,6 @@ try {
   await cleanUpRuntime(socket);
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
-  for (const fn of cleanups) await fn();
+  await hooks.run();
   rmSync(dir, { recursive: true, force: true });
 }

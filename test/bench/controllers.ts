@@ -14,9 +14,10 @@ import { ControllerManager } from '../../src/controllers/manager.js';
 import { ReplicaSetController } from '../../src/controllers/replicaset.js';
 import { Scheduler } from '../../src/scheduler/index.js';
 import { startHarness } from '../integration/apiserver/harness.js';
+import { afterHooks } from './lib/after-hooks.js';
 
-const cleanups: (() => unknown)[] = [];
-const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+const hooks = afterHooks();
+const t = hooks.t;
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
 
@@ -93,5 +94,5 @@ try {
     await manager.stopped();
   }
 } finally {
-  for (const fn of cleanups) await fn();
+  await hooks.run();
 }

@@ -15,6 +15,7 @@ import type { KubeObject } from '../../src/api/types.js';
 import { ClusterDns } from '../../src/dns/index.js';
 import { CLASS_IN, decode, encode, query, RCODE, TYPE } from '../../src/dns/wire.js';
 import { startHarness } from '../integration/apiserver/harness.js';
+import { afterHooks } from './lib/after-hooks.js';
 
 const IN_FLIGHT = 32;
 const SECONDS = 8;
@@ -98,8 +99,8 @@ function inWorker<T>(job: LoadJob | UpstreamJob, onMessage?: (value: T) => void)
 }
 
 async function main(): Promise<void> {
-  const cleanups: (() => unknown)[] = [];
-  const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+  const hooks = afterHooks();
+  const t = hooks.t;
   const harness = await startHarness(t);
   const client = harness.server.loopback();
   const services = { group: '', version: 'v1', resource: 'services', namespace: 'default' };
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   ac.abort();
   await dns.stopped();
-  for (const fn of cleanups.reverse()) await fn();
+  await hooks.run();
   process.exit(0);
 }
 

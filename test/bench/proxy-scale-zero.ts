@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { CriClient, containerdPaths } from '../../src/agent/index.js';
 import { waitFor } from '../helpers/index.js';
 import { BUSYBOX, startNodeCluster, type NodeCluster } from '../e2e/node-cluster.js';
-import { afterHooks } from './after-hooks.js';
+import { afterHooks } from './lib/after-hooks.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const hooks = afterHooks();

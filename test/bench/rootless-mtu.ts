@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import { startRootlessKit } from '../../rootlesskit/index.js';
 import { freePort } from '../helpers/index.js';
 import { createTestUser } from '../helpers/users.js';
+import { afterHooks } from './lib/after-hooks.js';
 
 const MIB = 1024 * 1024;
 const mib = Number(process.argv[2] ?? 256);
 const runs = Number(process.argv[3] ?? 3);
-const cleanups: (() => unknown)[] = [];
-const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+const hooks = afterHooks();
+const t = hooks.t;
 
 // A sender and a sink, both tiny, run with node inside the namespace.
 const SENDER = `const s=require('net').connect(+process.argv[2],process.argv[1],()=>{const b=Buffer.alloc(1<<16);let n=+process.argv[3];const w=()=>{while(n>0){n-=b.length;if(!s.write(b))return s.once('drain',w)}s.end()};w()});`;
@@ -119,5 +120,5 @@ try {
     console.log(`| ${dir === 'egress' ? 'namespace -> host (slirp4netns)' : 'host -> namespace (slirp4netns port driver)'} | ${x.toFixed(0)} | ${y.toFixed(0)} | ${(y / x).toFixed(2)}x |`);
   }
 } finally {
-  for (const fn of cleanups.reverse()) await fn();
+  await hooks.run();
 }

@@ -19,10 +19,11 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BUILD_ROOT, freePort, K3S_BIN } from '../helpers/index.js';
 import { createTestUser, k3sCommandFor, type TestUser } from '../helpers/users.js';
+import { afterHooks } from './lib/after-hooks.js';
 
 const runs = Number(process.argv[2] ?? 5);
-const cleanups: (() => unknown)[] = [];
-const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+const hooks = afterHooks();
+const t = hooks.t;
 
 /** GET `path` with the kubeconfig's CA and client certificate: the body on 200, else undefined. */
 function get(kubeconfig: string, path: string): Promise<string | undefined> {
@@ -354,5 +355,5 @@ try {
     }));
   }
 } finally {
-  for (const fn of cleanups.reverse()) await fn();
+  await hooks.run();
 }

@@ -15,13 +15,13 @@ import { freePort, K3S_BIN, run, spawnTracked, waitFor, type RunResult } from '.
 import { CriClient, containerdPaths } from '../../src/agent/index.js';
 import { createTestUser, k3sCommandFor } from '../helpers/users.js';
 import { BUSYBOX, startNodeCluster } from '../e2e/node-cluster.js';
-import { afterHooks } from './after-hooks.js';
+import { afterHooks } from './lib/after-hooks.js';
 
 const durationMs = Number(process.argv[2] ?? 5000);
 const concurrency = Number(process.argv[3] ?? 4);
 /** Targets are measured in interleaved rounds and the median round reported, so drifting machine load hits all alike. */
 const rounds = Number(process.argv[4] ?? 3);
-const LOAD = join(dirname(fileURLToPath(import.meta.url)), 'http-load.js');
+const LOAD = join(dirname(fileURLToPath(import.meta.url)), 'lib/http-load.js');
 const hooks = afterHooks();
 const t = hooks.t;
 

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../helpers/index.js';
+import { run } from '../../helpers/index.js';
 
 export interface CpuTraceRow {
   /** The task's command name (after its last exec), grouped: runc's stages are one row each. */
