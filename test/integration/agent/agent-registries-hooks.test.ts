@@ -17,7 +17,7 @@ import { buildConfig, type RawSettings } from '../../../src/config/index.js';
 import { tempDir, waitFor } from '../../helpers/index.js';
 import { startHarness } from '../apiserver/harness.js';
 import { pushOciLayout, startRegistry } from './registry.js';
-import { cleanUpRuntime } from './runtime-cleanup.js';
+import { assertRuntimeGone, cleanUpRuntime } from './runtime-cleanup.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
 const EVENTS = { group: '', version: 'v1', resource: 'events', namespace: 'default' } as const;
@@ -86,6 +86,8 @@ test('agent as root: registries.yaml mirrors with auth, lifecycle hooks, grpc pr
     await cleanUpRuntime(agent.criSocket ?? '', bridge);
     controller.abort();
     await agent.stopped();
+    // Anything started between the clean-up above and the agent's stop fails the test here.
+    await assertRuntimeGone(agent.criSocket ?? '');
   };
   const layout = readFileSync(join(dir, 'data', 'agent', 'images', 'k3s-ts-busybox.tar'));
   await pushOciLayout(mirror, 'library/x', '1', layout, creds);

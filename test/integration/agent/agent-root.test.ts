@@ -15,7 +15,7 @@ import { buildConfig, type RawSettings } from '../../../src/config/index.js';
 import { tempDir, waitFor } from '../../helpers/index.js';
 import { startHarness } from '../apiserver/harness.js';
 import { pushOciLayout, startRegistry } from './registry.js';
-import { cleanUpRuntime } from './runtime-cleanup.js';
+import { assertRuntimeGone, cleanUpRuntime } from './runtime-cleanup.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
 const NODES = { group: '', version: 'v1', resource: 'nodes' } as const;
@@ -63,6 +63,8 @@ test('agent as root: node Ready, pods run, crash, fail to pull or start, probes,
     await cleanUpRuntime(agent.criSocket ?? '', bridge);
     controller.abort();
     await agent.stopped();
+    // Anything started between the clean-up above and the agent's stop fails the test here.
+    await assertRuntimeGone(agent.criSocket ?? '');
   };
 
   // The node: registered, labelled, with a pod CIDR and Ready once CNI is loaded.

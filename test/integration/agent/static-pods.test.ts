@@ -16,7 +16,7 @@ import type { ApiClient } from '../../../src/client/index.js';
 import { buildConfig, type RawSettings } from '../../../src/config/index.js';
 import { tempDir, waitFor } from '../../helpers/index.js';
 import { startHarness } from '../apiserver/harness.js';
-import { cleanUpRuntime } from './runtime-cleanup.js';
+import { assertRuntimeGone, cleanUpRuntime } from './runtime-cleanup.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' } as const;
 const canRun = process.getuid?.() === 0;
@@ -89,6 +89,8 @@ test('static pods: run from pod-manifests, mirrored in the API, edited, removed,
     await cleanUpRuntime(agent.criSocket ?? '', bridge);
     controller.abort();
     await agent.stopped();
+    // Anything started between the clean-up above and the agent's stop fails the test here.
+    await assertRuntimeGone(agent.criSocket ?? '');
   };
   const cri = new CriClient(agent.criSocket ?? '');
   t.after(() => cri.close());
