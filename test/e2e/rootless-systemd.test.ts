@@ -4,7 +4,8 @@
  *   systemctl --user enable --now k3s-rootless      (the shipped unit, units/k3s-rootless.service)
  *   systemd-run --user -p Delegate=yes --tty k3s server --rootless
  * In both the launcher finds itself in a delegated cgroup v2 subtree (no D-Bus request needed),
- * the API port is forwarded to the host, and stopping the unit leaves no process behind.
+ * the API port is forwarded to the host, and stopping the unit leaves no process behind; the
+ * unit's restart starts from the launch cache.
  * The unit file is also checked with systemd-analyze --user verify.
  */
 import assert from 'node:assert/strict';
@@ -79,6 +80,22 @@ describe('rootless k3s under systemd --user', () => {
       throw new Error(`left running: ${clusterProcesses(user).join(', ')}\n${output()}`);
     });
     assert.equal(await canConnect(port), false, 'the forwarded port is closed');
+
+    // A restart of the unit (as at every boot) repeats the launcher's plan from the launch cache:
+    // nothing its checks read changed, the unit's cgroup is the same one.
+    const before = output().length;
+    const start = await asCaller(manager, ['systemctl', '--user', 'start', 'k3s-rootless']);
+    assert.equal(start.code, 0, start.stderr);
+    await waitFor('the API port forwarded again', () => canConnect(port), 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${output().slice(before)}`);
+    });
+    assert.match(output().slice(before), /started from the launch cache/);
+    assert.doesNotMatch(output().slice(before), /handing over to rootlesskit/);
+    const again = await asCaller(manager, ['systemctl', '--user', 'stop', 'k3s-rootless']);
+    assert.equal(again.code, 0, again.stderr);
+    await waitFor('every cluster process to be gone again', () => clusterProcesses(user).length === 0, 15_000).catch(() => {
+      throw new Error(`left running: ${clusterProcesses(user).join(', ')}\n${output().slice(before)}`);
+    });
   });
 
   test('systemd-run --user -p Delegate=yes --tty k3s server --rootless', { timeout: 120_000 }, async (t) => {
