@@ -46,6 +46,7 @@ const OTHER_VARS = [
   ['XDG_RUNTIME_DIR', 'Rootless: $XDG_RUNTIME_DIR/bus is the session bus when DBUS_SESSION_BUS_ADDRESS is unset.'],
   ['ROOTLESSKIT_STATE_DIR, ROOTLESSKIT_PARENT_EUID', 'Set by rootlesskit for the child; the child uses them to reach the port API and to keep the parent user\'s paths. Do not set them yourself.'],
   ['_K3S_ROOTLESS_CHILD, _K3S_ROOTLESS_UNPRIVILEGED_PORT_START', 'Private markers the rootless launcher passes to its child. Do not set them yourself.'],
+  ['_K3S_ROOTLESS_LAUNCH_ENTRY, _K3S_ROOTLESS_LAUNCHED_FROM, _K3S_ROOTLESS_LAUNCH_NOTICE', 'Private: the k3s script, the rootless launcher and a launch cache entry pass these to each other (see rootless.md, Start-up time). Do not set them yourself.'],
   ['K3S_HANDOFF_PID', 'Set by the `k3s` shell wrapper for the rootless launcher: the PID that becomes rootlesskit (so the launcher does not stay resident). Do not set it yourself.'],
 ];
 

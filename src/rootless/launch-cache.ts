@@ -50,23 +50,34 @@ export interface LaunchInputs {
   readonly access: readonly string[];
   /** Paths that must not exist (a running instance's API socket). */
   readonly absent: readonly string[];
+  /**
+   * Files of which only this user's lines count (name: or uid: first): /etc/subuid, /etc/subgid
+   * and /etc/passwd change whenever any user is added, which must not cost everyone the cache.
+   */
+  readonly userLines?: { readonly files: readonly string[]; readonly name: string; readonly uid: number };
 }
+
+/** Read by the checks for this user's own entries alone (see LaunchInputs.userLines). */
+const USER_FILES = ['/etc/subuid', '/etc/subgid'];
 
 /**
  * The inputs a preflight run recorded, sorted by how they can change: sysctls by value; devices
- * and runtime files (/dev, /run) by kind and access; other files by identity. The rest of /proc
+ * and runtime files (/dev, /run) by kind and access; /etc/subuid and /etc/subgid by this user's
+ * lines (userFiles); other files by identity. The rest of /proc
  * and /sys (kernel config, modules, cgroup mounts) follows the kernel build, which every entry checks.
  */
-export function inputsFromProbe(record: ProbeRecord): Pick<LaunchInputs, 'files' | 'values' | 'access'> {
+export function inputsFromProbe(record: ProbeRecord): Pick<LaunchInputs, 'files' | 'values' | 'access'> & { readonly userFiles: readonly string[] } {
   const files: string[] = [];
   const values: string[] = [];
   const access: string[] = [];
+  const userFiles: string[] = [];
   for (const path of [...record.paths, ...record.searched]) {
-    if (path.startsWith('/proc/sys/')) values.push(path);
+    if (USER_FILES.includes(path)) userFiles.push(path);
+    else if (path.startsWith('/proc/sys/')) values.push(path);
     else if (path.startsWith('/dev/') || path.startsWith('/run/')) access.push(path);
     else if (!path.startsWith('/proc/') && !path.startsWith('/sys/')) files.push(path);
   }
-  return { files, values, access };
+  return { files, values, access, userFiles };
 }
 
 /** The entry file for a wrapper-given path, or undefined when it is not one this module writes. */
@@ -93,24 +104,40 @@ export interface LaunchEntry {
 /**
  * Writes the entry at `path` (atomically: a start sources either the old or the new one) and
  * prunes old ones. The fingerprint is taken now, just before the hand-over, in the very format of
- * the `grep` and `stat` commands the fragment runs (statLines, grepLines).
+ * the `grep` and `stat` commands the fragment runs (statLines, grepLines). When an entry was
+ * there already, says which of its inputs changed since (for the launcher's log: why a start
+ * did not come from the cache); none when it failed for another reason (a running instance, a
+ * start from it that failed, a changed wrapper).
  */
-export function writeLaunchEntry(path: string, entry: LaunchEntry, now = new Date()): void {
+export function writeLaunchEntry(path: string, entry: LaunchEntry, now = new Date()): { readonly changed: readonly string[] } | undefined {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = [...new Set(entry.inputs.files)];
   // Read by grep, not the shell's `read`: sysctl files answer only reads from offset 0, and read
   // takes one byte at a time. /proc/self/cgroup is grep's own, the same as the wrapper's.
   const values = [...new Set([...KERNEL, ...entry.inputs.values, '/proc/self/cgroup'])];
+  const access = [...new Set(entry.inputs.access)];
+  const fingerprint: Record<string, string> = { 'the rootlesskit command': entry.handOver };
+  for (const file of files) fingerprint[file] = statLines([file]);
+  for (const file of values) fingerprint[file] = grepLines([file]);
+  for (const file of access) fingerprint[file] = accessOf(file);
+  const user = entry.inputs.userLines;
+  const userPattern = user ? `^[[:space:]]*(${user.name.replace(/[.[\]\\^$*+?(){}|-]/g, '\\$&')}|${user.uid}):` : '';
+  if (user) for (const file of user.files) fingerprint[`${file} (lines of ${user.name})`] = userLinesOf(file, user.name, user.uid);
+  const before = previousFingerprint(path);
   const lines = [
     `# k3s rootless launch cache entry (src/rootless/launch-cache.ts), written ${now.toISOString()}: ${entry.description}.`,
     "# The k3s wrapper sources it: it runs rootlesskit at once while every input of the launcher's last",
     '# checks is unchanged, and returns otherwise. Deleting it is always safe.',
+    `${FINGERPRINT_PREFIX}${JSON.stringify(fingerprint)}`,
     // Kind (- missing, e other, f file, d directory, c character device, S socket), then r and w for this user.
     '_k3s_acc() { _k3s_a=-; [ -e "$1" ] && _k3s_a=e; [ -f "$1" ] && _k3s_a=f; [ -d "$1" ] && _k3s_a=d; [ -c "$1" ] && _k3s_a=c; [ -S "$1" ] && _k3s_a=S; [ -r "$1" ] && _k3s_a=${_k3s_a}r; [ -w "$1" ] && _k3s_a=${_k3s_a}w; [ "$_k3s_a" = "$2" ]; }',
-    `[ "$(grep -s -H '' -- ${values.map(shellQuote).join(' ')})" = ${shellQuote(grepLines(values))} ] || return 1`,
-    ...(files.length ? [`[ "$(stat -L -c ${shellQuote(STAT_FORMAT)} -- ${files.map(shellQuote).join(' ')} 2>/dev/null)" = ${shellQuote(statLines(files))} ] || return 1`] : []),
-    ...[...new Set(entry.inputs.access)].map((p) => `_k3s_acc ${shellQuote(p)} ${accessOf(p)} || return 1`),
+    `[ "$(grep -s -H '' -- ${values.map(shellQuote).join(' ')})" = ${shellQuote(values.map((f) => fingerprint[f]).filter(Boolean).join('\n'))} ] || return 1`,
+    ...(files.length ? [`[ "$(stat -L -c ${shellQuote(STAT_FORMAT)} -- ${files.map(shellQuote).join(' ')} 2>/dev/null)" = ${shellQuote(files.map((f) => fingerprint[f]).filter(Boolean).join('\n'))} ] || return 1`] : []),
+    ...access.map((p) => `_k3s_acc ${shellQuote(p)} ${fingerprint[p]} || return 1`),
+    ...(user?.files.length
+      ? [`[ "$(grep -s -H -E -- ${shellQuote(userPattern)} ${user.files.map(shellQuote).join(' ')})" = ${shellQuote(user.files.map((f) => fingerprint[`${f} (lines of ${user.name})`]).filter(Boolean).join('\n'))} ] || return 1`]
+      : []),
     ...entry.inputs.absent.map((p) => `[ ! -e ${shellQuote(p)} ] || return 1`),
     `: > ${shellQuote(`${path}.trying`)} || return 1`,
     `export ${LAUNCHED_FROM_ENV}=${shellQuote(path)}${entry.notice ? ` ${LAUNCH_NOTICE_ENV}=${shellQuote(entry.notice)}` : ''}`,
@@ -122,6 +149,21 @@ export function writeLaunchEntry(path: string, entry: LaunchEntry, now = new Dat
   renameSync(temp, path);
   rmSync(`${path}.trying`, { force: true });
   prune(dir);
+  if (!before) return undefined;
+  const names = new Set([...Object.keys(before), ...Object.keys(fingerprint)]);
+  return { changed: [...names].filter((name) => before[name] !== fingerprint[name]) };
+}
+
+/** The comment line of an entry that holds its fingerprint, for the next launcher to compare. */
+const FINGERPRINT_PREFIX = '# fingerprint: ';
+
+function previousFingerprint(path: string): Record<string, string> | undefined {
+  try {
+    const line = readFileSync(path, 'utf8').split('\n').find((l) => l.startsWith(FINGERPRINT_PREFIX));
+    return line ? (JSON.parse(line.slice(FINGERPRINT_PREFIX.length)) as Record<string, string>) : {};
+  } catch {
+    return undefined;
+  }
 }
 
 /** Removes the entry (its plan cannot be repeated without the launcher, or no longer holds). */
@@ -200,6 +242,24 @@ export function grepLines(files: readonly string[]): string {
     for (const line of own) lines.push(`${file}:${line}`);
   }
   return lines.join('\n');
+}
+
+/** What `$(grep -s -H -E '^[[:space:]]*(NAME|UID):' -- file)` prints: this user's lines of the file. */
+export function userLinesOf(file: string, name: string, uid: number): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+  return lines
+    .filter((line) => {
+      const owner = line.trimStart().split(':', 1)[0];
+      return line.includes(':') && (owner === name || owner === String(uid));
+    })
+    .map((line) => `${file}:${line}`)
+    .join('\n');
 }
 
 /** stat's %.9Y: seconds, a dot, nine digits of nanoseconds. */

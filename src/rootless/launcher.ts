@@ -126,11 +126,10 @@ export async function planRootless(config: Config, options: LaunchOptions, extra
       : {
           files: [
             ...probed.files,
-            // What the launcher read itself: config, identity, binaries, its own code.
+            // What the launcher read itself: config, binaries, its own code.
             config.configPath,
             `${config.configPath}.d`,
             ...config.configFiles,
-            '/etc/passwd',
             GETSUBIDS,
             ...(kitBinary ? [kitBinary] : []),
             ...options.command.filter((word) => isAbsolute(word)),
@@ -140,6 +139,8 @@ export async function planRootless(config: Config, options: LaunchOptions, extra
           access: [...probed.access, ...cgroupFiles(cgroups)],
           // A running instance, or a dead one's leftovers, is the launcher's to report or clear.
           absent: [join(settings.stateDir, 'api.sock')],
+          // The user's own subordinate ranges and passwd entry: other users come and go.
+          userLines: { files: [...probed.userFiles, '/etc/passwd'], name: probe.user, uid: probe.uid },
         };
   return {
     kit,
@@ -187,12 +188,15 @@ function rememberLaunch(plan: RootlessPlan, script: string, config: Config, env:
       dropLaunchEntry(entry);
       return;
     }
-    writeLaunchEntry(entry, {
+    const rewritten = writeLaunchEntry(entry, {
       inputs: plan.repeatable,
       handOver: script,
       ...(plan.notice ? { notice: plan.notice } : {}),
       description: `k3s ${config.role} --rootless, data dir ${config.dataDir}`,
     });
+    // Why this start did not come from the cache, for whoever wonders where the time went.
+    if (rewritten?.changed.length) logger('rootless').info({ entry, changed: rewritten.changed }, 'the launch cache entry for this command was out of date: written anew');
+    else if (rewritten) logger('rootless').info({ entry }, 'the launch cache entry for this command was not used (an instance was running, or the last start from it failed): written anew');
   } catch (err) {
     logger('rootless').debug({ entry, err: (err as Error).message }, 'launch cache entry not written; the next start runs the launcher again');
   }

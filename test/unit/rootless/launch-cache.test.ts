@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, readdirSync, statSync, writeFileSync } from
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { recordingProbe, type Probe } from '../../../src/preflight/index.js';
-import { accessOf, claimCachedLaunch, dropLaunchEntry, grepLines, inputsFromProbe, LAUNCH_NOTICE_ENV, LAUNCHED_FROM_ENV, launchEntryPath, shellQuote, statLines, writeLaunchEntry, type LaunchInputs } from '../../../src/rootless/launch-cache.js';
+import { accessOf, claimCachedLaunch, dropLaunchEntry, grepLines, userLinesOf, inputsFromProbe, LAUNCH_NOTICE_ENV, LAUNCHED_FROM_ENV, launchEntryPath, shellQuote, statLines, writeLaunchEntry, type LaunchInputs } from '../../../src/rootless/launch-cache.js';
 import { tempDir } from '../../helpers/index.js';
 
 const KEY = 'a'.repeat(64);
@@ -30,7 +30,7 @@ function fixture(t: Parameters<typeof tempDir>[0]): { dir: string; entry: string
   };
   const entry = join(dir, 'cache', `${KEY}.sh`);
   const handOver = `export _K3S_ROOTLESS_CHILD=1\nexec printf 'HIT %s|%s' "$${LAUNCHED_FROM_ENV}" "$${LAUNCH_NOTICE_ENV}"\n`;
-  const write = (notice?: string): void => writeLaunchEntry(entry, { inputs, handOver, description: 'a test', ...(notice ? { notice } : {}) });
+  const write = (notice?: string): void => void writeLaunchEntry(entry, { inputs, handOver, description: 'a test', ...(notice ? { notice } : {}) });
   return { dir, entry, inputs, write };
 }
 
@@ -88,6 +88,35 @@ test('the fingerprint is formatted exactly as the stat and grep commands the ent
   writeLaunchEntry(entry, { inputs: { files: [], values: [], access: accessPaths, absent: [] }, handOver: 'exec echo HIT\n', description: 'access' });
   assert.equal(source(entry), 'HIT');
   assert.deepEqual(accessPaths.map(accessOf), ['crw', 'crw', 'drw', 'frw', '-']);
+});
+
+test('writing an entry anew says which of its inputs changed since the last one', (t) => {
+  const { dir, entry, inputs } = fixture(t);
+  const write = (handOver = 'exec true\n'): { readonly changed: readonly string[] } | undefined => writeLaunchEntry(entry, { inputs, handOver, description: 'a test' });
+  assert.equal(write(), undefined, 'nothing to compare with at first');
+  assert.deepEqual(write(), { changed: [] }, 'an entry written again with nothing changed (its start failed, or an instance ran)');
+  appendFileSync(join(dir, 'config.yaml'), 'debug: true\n');
+  writeFileSync(join(dir, 'sysctl'), '0\n');
+  assert.deepEqual(write('exec false\n')?.changed, ['the rootlesskit command', join(dir, 'config.yaml'), join(dir, 'sysctl')]);
+});
+
+test('of /etc/subuid and the like only the user\'s own lines count: other users come and go', (t) => {
+  const dir = tempDir(t);
+  const subuid = join(dir, 'subuid');
+  writeFileSync(subuid, 'alice:100000:65536\n1001:300000:65536\n');
+  const entry = join(dir, 'cache', `${KEY}.sh`);
+  const write = (): void => void writeLaunchEntry(entry, { inputs: { files: [], values: [], access: [], absent: [], userLines: { files: [subuid], name: 'bo.b', uid: 1001 } }, handOver: 'exec echo HIT\n', description: 'user lines' });
+  writeFileSync(subuid, 'alice:100000:65536\n  bo.b:200000:65536\n1001:300000:65536\n');
+  write();
+  appendFileSync(subuid, 'carol:400000:65536\nboxb:500000:65536\n');
+  assert.equal(source(entry), 'HIT', 'another user was added');
+  writeFileSync(subuid, 'alice:100000:65536\n  bo.b:200000:65536\n');
+  assert.equal(source(entry), 'MISS', 'a range of this user (by uid) went');
+  write();
+  assert.equal(source(entry), 'HIT');
+  const shell = execFileSync('/bin/sh', ['-c', `printf %s "$(grep -s -H -E -- '^[[:space:]]*(bo\\.b|1001):' "$1")"`, 'sh', subuid], { encoding: 'utf8' });
+  assert.equal(userLinesOf(subuid, 'bo.b', 1001), shell);
+  assert.equal(shell, `${subuid}:  bo.b:200000:65536`);
 });
 
 test('dropLaunchEntry removes the entry and its mark; old entries are pruned beyond eight', (t) => {
@@ -155,7 +184,8 @@ test('a recording probe notes what the checks read; sysctls count by value, the 
   const inputs = inputsFromProbe(record);
   assert.deepEqual(inputs.values, ['/proc/sys/user/max_user_namespaces']);
   assert.deepEqual(inputs.access, ['/dev/net/tun', '/run/user/1000/bus']);
-  assert.deepEqual(inputs.files, ['/etc/subuid', '/usr/bin/rootlesskit', '/opt/bin', '/usr/bin', '/usr/local/sbin', '/usr/sbin', '/sbin']);
+  assert.deepEqual(inputs.userFiles, ['/etc/subuid']);
+  assert.deepEqual(inputs.files, ['/usr/bin/rootlesskit', '/opt/bin', '/usr/bin', '/usr/local/sbin', '/usr/sbin', '/sbin']);
 });
 
 test('shellQuote makes one shell word of anything', () => {
