@@ -119,12 +119,35 @@ function frameBlock(pending: PendingBlock, block: Buffer): Buffer[] {
 /** The connection as the HTTP/2 server should see it: client bytes rewritten, server bytes as is. */
 export function shimConnection(socket: Socket): Duplex {
   const parser = new ClientFrameRewriter();
+  // HTTP/2 on a JS stream hands each frame batch over separately (a unary answer is headers, a
+  // DATA frame, then trailers, a few microtasks apart): held back until the loop turn ends, they
+  // leave in one write, which saves syscalls here and wake-ups in the client.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  const send = (chunks: Buffer[], callback: (err?: Error | null) => void): void => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(uncork);
+    }
+    let room = true;
+    for (const c of chunks) room = socket.write(c);
+    // Accepted into the socket's buffer: go on at once, unless that buffer is full.
+    if (room) callback();
+    else socket.once('drain', () => callback());
+  };
   const shim = new Duplex({
     read() {
       socket.resume();
     },
     write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
+      send([chunk], callback);
+    },
+    writev(chunks, callback) {
+      send(chunks.map((c) => c.chunk as Buffer), callback);
     },
     final(callback) {
       socket.end(callback);
