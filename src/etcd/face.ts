@@ -5,7 +5,6 @@
  * like kine's socket: the socket is made owner-only, and a TCP address other than loopback is
  * logged as a warning since anyone who reaches it can read every secret in the cluster.
  */
-import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { chmodSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
@@ -14,9 +13,9 @@ import { MAX_VALUE_BYTES, type Backend } from '../datastore/types.js';
 import { logger } from '../log/index.js';
 import type { Runnable } from '../supervisor/runnable.js';
 import type { FaceContext, FaceStats } from './context.js';
-import { shimConnection } from './authority-shim.js';
+import { H2Connection } from './grpc/connection.js';
 import { identityFrom } from './header.js';
-import { implementations } from './services.js';
+import { routes } from './services.js';
 
 export interface EtcdFaceOptions {
   /** Unix socket path, e.g. serverPaths(config).kineSocket. */
@@ -76,17 +75,12 @@ export class EtcdFace implements Runnable {
       clientUrls: () => this.clientUrls,
       stats: this.#stats,
     };
-    const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES, 'grpc.max_send_message_length': -1 });
-    for (const { definition, implementation } of implementations(ctx)) server.addService(definition, implementation);
-
-    const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-    const connections = new Set<Socket>();
+    const table = routes(ctx);
+    const connections = new Set<H2Connection>();
     const accept = (socket: Socket): void => {
-      connections.add(socket);
-      socket.on('close', () => connections.delete(socket));
-      // Every connection goes through the authority shim: Go clients (etcdctl, clientv3) send
-      // authorities node's HTTP/2 would refuse (see hpack.ts).
-      injector.injectConnection(shimConnection(socket));
+      const connection = new H2Connection(socket, { route: (path) => table.get(path), maxReceiveBytes: MAX_RECEIVE_BYTES });
+      connections.add(connection);
+      socket.on('close', () => connections.delete(connection));
     };
     const listeners: NetServer[] = [];
     const socket = this.#options.socketPath;
@@ -112,8 +106,6 @@ export class EtcdFace implements Runnable {
       }
     } catch (err) {
       for (const l of listeners) l.close();
-      injector.destroy();
-      server.forceShutdown();
       throw err;
     }
     this.#log.info({ endpoints: this.clientUrls }, 'etcd v3 API serving');
@@ -123,9 +115,7 @@ export class EtcdFace implements Runnable {
     const stop = (): void => {
       // Watch and keep-alive streams never end on their own: cancel every call, then close.
       for (const l of listeners) l.close();
-      injector.destroy();
-      server.forceShutdown();
-      for (const c of connections) c.destroy();
+      for (const c of connections) c.close();
       rmSync(socket, { force: true });
       this.#log.info('etcd v3 API stopped');
       resolveStopped();

@@ -5,9 +5,10 @@
  * As etcd: keep-alive of an unknown or expired lease answers TTL 0 instead of failing the
  * stream, and time-to-live of one answers TTL -1; revoke of one is NOT_FOUND.
  */
-import { status as Status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 import type { FaceContext } from './context.js';
 import { EtcdError, errLeaseTTLTooLarge, isLeaseNotFound, toStatus } from './errors.js';
+import type { ServerCall } from './grpc/call.js';
 import { header } from './header.js';
 import { keyToWire } from './keys.js';
 import type { LeaseGrantRequest, LeaseTimeToLiveRequest, ResponseHeader } from './messages.js';
@@ -55,14 +56,13 @@ export async function leaseLeases(ctx: FaceContext): Promise<{ header: ResponseH
 }
 
 /** LeaseKeepAlive: each request renews one lease and gets one answer, in request order. */
-export function serveLeaseKeepAlive(ctx: FaceContext, call: ServerDuplexStream<{ ID: number }, { header: ResponseHeader; ID: number; TTL: number }>): void {
+export function serveLeaseKeepAlive(ctx: FaceContext, call: ServerCall<{ ID: number }, { header: ResponseHeader; ID: number; TTL: number }>): void {
   let queue: Promise<void> = Promise.resolve();
   let done = false;
   const finish = (): void => {
     done = true;
   };
   call.on('cancelled', finish);
-  call.on('error', finish);
   call.on('end', () => {
     void queue.then(() => {
       if (done) return;
@@ -87,7 +87,7 @@ export function serveLeaseKeepAlive(ctx: FaceContext, call: ServerDuplexStream<{
       .catch((err: unknown) => {
         if (done) return;
         done = true;
-        call.emit('error', toStatus(err, ctx.log, 'etcdserverpb.Lease/LeaseKeepAlive'));
+        call.fail(toStatus(err, ctx.log, 'etcdserverpb.Lease/LeaseKeepAlive'));
       });
   });
 }

@@ -18,10 +18,10 @@
  *   watchers) and, when the stream drains, resume from the revision after the last one they
  *   saw, replaying history; a revision compacted meanwhile ends them as compacted.
  */
-import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { CompactedError, type KeyRange, type Watch, type WatchEvent } from '../datastore/types.js';
 import type { FaceContext } from './context.js';
 import { toEtcdError, toStatus } from './errors.js';
+import type { ServerCall } from './grpc/call.js';
 import { header } from './header.js';
 import { keyToWire, kvToWire, rangeFromWire } from './keys.js';
 import { EventType, FilterType, type WatchCreateRequest, type WatchRequest, type WatchResponse, type WireEvent, type WireKeyValue } from './messages.js';
@@ -49,7 +49,7 @@ interface Watcher {
   active: boolean;
 }
 
-export function serveWatch(ctx: FaceContext, call: ServerDuplexStream<WatchRequest, WatchResponse>): void {
+export function serveWatch(ctx: FaceContext, call: ServerCall<WatchRequest, WatchResponse>): void {
   new WatchStream(ctx, call);
 }
 
@@ -62,7 +62,7 @@ class WatchStream {
 
   constructor(
     private readonly ctx: FaceContext,
-    private readonly call: ServerDuplexStream<WatchRequest, WatchResponse>,
+    private readonly call: ServerCall<WatchRequest, WatchResponse>,
   ) {
     call.on('drain', () => this.#resume());
     call.on('data', (req: WatchRequest) => {
@@ -73,7 +73,6 @@ class WatchStream {
       call.end();
     });
     call.on('cancelled', () => this.#close());
-    call.on('error', () => this.#close());
   }
 
   async #handle(req: WatchRequest): Promise<void> {
@@ -259,7 +258,7 @@ class WatchStream {
     if (this.#closed) return;
     const status = toStatus(err, this.ctx.log, 'etcdserverpb.Watch/Watch');
     this.#close();
-    this.call.emit('error', status);
+    this.call.fail(status);
   }
 
   #close(): void {

@@ -1,17 +1,12 @@
 /**
- * Just enough HPACK (RFC 7541) to rewrite one header: the :authority (and host) a client sent,
- * when it is not a valid URI authority. Go's gRPC clients put the dial target there verbatim,
- * e.g. "/var/lib/rancher/k3s/server/kine.sock" for a unix socket or "http://127.0.0.1:2379"
- * (etcdctl endpoint status); Go servers accept that, but node's HTTP/2 (nghttp2) resets such a
- * stream with PROTOCOL_ERROR. No server reads the authority here, so it is replaced by a
- * sanitized string of the SAME length: the HPACK dynamic table's entry sizes stay what the
- * client's encoder computed, so both ends' tables stay in step without re-encoding anything else.
- *
- * The decoder side mirrors the client's dynamic table (names and sizes only) so indexed names
- * resolve; values are decoded only where they matter.
+ * HPACK (RFC 7541) for the face's HTTP/2 server: a complete decoder (static and dynamic table,
+ * Huffman, table size updates) for the request header blocks clients send, and the one encoding
+ * the server needs for its own blocks: literals without indexing, so the client's decoder table
+ * is never touched and no encoder state is kept. Names and values are handled as latin1 strings,
+ * one character per octet, so lengths are octet counts as HPACK sizes them.
  */
 
-/** RFC 7541 Appendix A: names of the static table, index 1..61. */
+/** RFC 7541 Appendix A: names of the static table, index 1..61 (values in STATIC_VALUES). */
 const STATIC_NAMES = [
   ':authority', ':method', ':method', ':path', ':path', ':scheme', ':scheme', ':status', ':status', ':status', ':status', ':status', ':status', ':status',
   'accept-charset', 'accept-encoding', 'accept-language', 'accept-ranges', 'accept', 'access-control-allow-origin', 'age', 'allow', 'authorization',
@@ -113,36 +108,35 @@ export function huffmanEncode(text: Uint8Array): Buffer {
   return Buffer.from(out);
 }
 
-/** Characters nghttp2 accepts in :authority / host (RFC 3986 authority characters). */
-const AUTHORITY_OK = /^[A-Za-z0-9\-._~!$&'()*+,;=:@[\]%]*$/;
+/** The values of the static table entries that have one (the rest are empty). */
+const STATIC_VALUES: Readonly<Record<number, string>> = {
+  2: 'GET', 3: 'POST', 4: '/', 5: '/index.html', 6: 'http', 7: 'https',
+  8: '200', 9: '204', 10: '206', 11: '304', 12: '400', 13: '404', 14: '500', 16: 'gzip, deflate',
+};
 
-/** The same-length stand-in for an authority nghttp2 would refuse. */
-export function sanitizeAuthority(value: string): string {
-  return value.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@[\]%]/g, '-');
-}
+export type HeaderList = [name: string, value: string][];
 
 interface Entry {
   readonly name: string;
+  readonly value: string;
   readonly size: number;
 }
 
-/** Rewrites bad :authority/host values in the header blocks of ONE connection, in order. */
-export class AuthorityRewriter {
+/** Decodes the header blocks of ONE connection, in the order they arrive. */
+export class HpackDecoder {
   readonly #table: Entry[] = [];
   #size = 0;
   #max: number;
-  /** Header blocks changed so far (for tests and debugging). */
-  rewritten = 0;
+  readonly #limit: number;
 
-  /** `maxTableSize`: the SETTINGS_HEADER_TABLE_SIZE the server advertises (node: 4096). */
+  /** `maxTableSize`: the SETTINGS_HEADER_TABLE_SIZE this side advertised (HTTP/2 default 4096). */
   constructor(maxTableSize = 4096) {
     this.#max = maxTableSize;
+    this.#limit = maxTableSize;
   }
 
-  /** The block with bad authorities replaced, or the very same buffer when nothing changed. */
-  rewrite(block: Buffer): Buffer {
-    const pieces: Buffer[] = [];
-    let copiedUpTo = 0;
+  decode(block: Buffer): HeaderList {
+    const headers: HeaderList = [];
     let pos = 0;
     const int = (prefixBits: number): number => {
       const mask = (1 << prefixBits) - 1;
@@ -158,53 +152,56 @@ export class AuthorityRewriter {
         if (shift > 2 ** 28) throw new HpackError('integer too large in a header block');
       }
     };
-    const string = (): { start: number; end: number; text: Buffer } => {
-      const start = pos;
+    const string = (): string => {
+      if (pos >= block.length) throw new HpackError('truncated string in a header block');
       const huffman = ((block[pos] ?? 0) & 0x80) !== 0;
       const length = int(7);
       const end = pos + length;
       if (end > block.length) throw new HpackError('truncated string in a header block');
       const raw = block.subarray(pos, end);
       pos = end;
-      return { start, end, text: huffman ? huffmanDecode(raw) : raw };
+      return (huffman ? huffmanDecode(raw) : raw).toString('latin1');
     };
-    const nameAt = (index: number): string => {
-      if (index >= 1 && index <= STATIC_NAMES.length) return STATIC_NAMES[index - 1] ?? '';
-      const entry = this.#table[index - STATIC_NAMES.length - 1];
-      if (!entry) throw new HpackError(`header index ${index} is not in the table`);
-      return entry.name;
+    const entry = (index: number): { name: string; value: string } => {
+      if (index >= 1 && index <= STATIC_NAMES.length) return { name: STATIC_NAMES[index - 1] ?? '', value: STATIC_VALUES[index] ?? '' };
+      const e = this.#table[index - STATIC_NAMES.length - 1];
+      if (!e) throw new HpackError(`header index ${index} is not in the table`);
+      return e;
     };
+    let fieldSeen = false;
     while (pos < block.length) {
       const first = block[pos] ?? 0;
       if (first & 0x80) {
-        int(7);
+        const index = int(7);
+        if (index === 0) throw new HpackError('header index 0');
+        const { name, value } = entry(index);
+        headers.push([name, value]);
+        fieldSeen = true;
         continue;
       }
       if ((first & 0xe0) === 0x20) {
-        this.#max = int(5);
+        // RFC 7541 4.2: size updates come first in a block, and within what SETTINGS allowed.
+        if (fieldSeen) throw new HpackError('dynamic table size update after a header field');
+        const max = int(5);
+        if (max > this.#limit) throw new HpackError(`dynamic table size update to ${max}, above the ${this.#limit} allowed`);
+        this.#max = max;
         this.#evict();
         continue;
       }
       const indexing = (first & 0xc0) === 0x40;
       const nameIndex = int(indexing ? 6 : 4);
-      const name = nameIndex > 0 ? nameAt(nameIndex) : string().text.toString('latin1');
+      const name = nameIndex > 0 ? entry(nameIndex).name : string();
       const value = string();
-      if ((name === ':authority' || name === 'host') && !AUTHORITY_OK.test(value.text.toString('latin1'))) {
-        const clean = Buffer.from(sanitizeAuthority(value.text.toString('latin1')), 'latin1');
-        pieces.push(block.subarray(copiedUpTo, value.start), encodeRawString(clean));
-        copiedUpTo = value.end;
-      }
-      if (indexing) this.#insert(name, value.text.length);
+      headers.push([name, value]);
+      fieldSeen = true;
+      if (indexing) this.#insert(name, value);
     }
-    if (pieces.length === 0) return block;
-    this.rewritten++;
-    pieces.push(block.subarray(copiedUpTo));
-    return Buffer.concat(pieces);
+    return headers;
   }
 
-  #insert(name: string, valueLength: number): void {
-    const size = Buffer.byteLength(name, 'latin1') + valueLength + 32;
-    this.#table.unshift({ name, size });
+  #insert(name: string, value: string): void {
+    const size = name.length + value.length + 32;
+    this.#table.unshift({ name, value, size });
     this.#size += size;
     this.#evict();
   }
@@ -218,18 +215,39 @@ export class AuthorityRewriter {
   }
 }
 
-function encodeRawString(bytes: Buffer): Buffer {
-  const prefix: number[] = [];
-  let length = bytes.length;
-  if (length < 127) prefix.push(length);
-  else {
-    prefix.push(127);
-    length -= 127;
-    while (length >= 128) {
-      prefix.push((length % 128) | 0x80);
-      length = Math.floor(length / 128);
+/**
+ * A header block of literals without indexing (RFC 7541 6.2.2), with the name taken from the
+ * static table where it is there; ":status: 200" alone is the indexed entry 8.
+ */
+export function encodeHeaders(headers: HeaderList): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, value] of headers) {
+    if (name === ':status' && value === '200') {
+      parts.push(Buffer.from([0x88]));
+      continue;
     }
-    prefix.push(length);
+    const index = STATIC_NAMES.indexOf(name) + 1;
+    if (index > 0) parts.push(encodeInt(0x00, 4, index));
+    else parts.push(Buffer.from([0x00]), encodeString(name));
+    parts.push(encodeString(value));
   }
-  return Buffer.concat([Buffer.from(prefix), bytes]);
+  return Buffer.concat(parts);
+}
+
+function encodeInt(flags: number, prefixBits: number, n: number): Buffer {
+  const mask = (1 << prefixBits) - 1;
+  if (n < mask) return Buffer.from([flags | n]);
+  const out = [flags | mask];
+  n -= mask;
+  while (n >= 128) {
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+function encodeString(text: string): Buffer {
+  const bytes = Buffer.from(text, 'latin1');
+  return Buffer.concat([encodeInt(0x00, 7, bytes.length), bytes]);
 }
