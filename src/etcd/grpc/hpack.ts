@@ -52,12 +52,25 @@ const HUFFMAN_CODES: readonly (readonly [bits: number, code: number])[] = [
 ];
 
 /** Decoding tables: per code length, code -> byte. */
-const DECODE: Map<number, number>[] = (() => {
-  const byLength: Map<number, number>[] = [];
-  HUFFMAN_CODES.forEach(([bits, code], symbol) => {
-    (byLength[bits] ??= new Map()).set(code, symbol);
+/**
+ * The code is canonical (codes of one length are consecutive, in symbol order), so a code of
+ * length L decodes as SORTED[FIRST_INDEX[L] + code - FIRST_CODE[L]] when it falls in that
+ * length's run.
+ */
+const { SORTED, FIRST_CODE, FIRST_INDEX, COUNT } = (() => {
+  const order = HUFFMAN_CODES.map(([bits, code], symbol) => ({ bits, code, symbol })).sort((a, b) => a.bits - b.bits || a.code - b.code);
+  const first: number[] = [];
+  const index: number[] = [];
+  const count: number[] = [];
+  order.forEach(({ bits, code }, i) => {
+    if (count[bits] === undefined) {
+      first[bits] = code;
+      index[bits] = i;
+      count[bits] = 0;
+    }
+    count[bits] = (count[bits] ?? 0) + 1;
   });
-  return byLength;
+  return { SORTED: order.map((o) => o.symbol), FIRST_CODE: first, FIRST_INDEX: index, COUNT: count };
 })();
 
 export class HpackError extends Error {
@@ -65,16 +78,17 @@ export class HpackError extends Error {
 }
 
 export function huffmanDecode(data: Uint8Array): Buffer {
-  const out: number[] = [];
+  const out = Buffer.allocUnsafe(Math.ceil((data.length * 8) / 5));
+  let n = 0;
   let code = 0;
   let bits = 0;
   for (const byte of data) {
     for (let i = 7; i >= 0; i--) {
       code = code * 2 + ((byte >> i) & 1);
       bits++;
-      const symbol = DECODE[bits]?.get(code);
-      if (symbol !== undefined) {
-        out.push(symbol);
+      const offset = code - (FIRST_CODE[bits] ?? Infinity);
+      if (offset >= 0 && offset < (COUNT[bits] ?? 0)) {
+        out[n++] = SORTED[(FIRST_INDEX[bits] ?? 0) + offset] ?? 0;
         code = 0;
         bits = 0;
       } else if (bits > 30) {
@@ -84,7 +98,7 @@ export function huffmanDecode(data: Uint8Array): Buffer {
   }
   // What is left must be EOS padding: fewer than 8 bits, all ones.
   if (bits > 7 || code !== 2 ** bits - 1) throw new HpackError('invalid Huffman padding in a header');
-  return Buffer.from(out);
+  return out.subarray(0, n);
 }
 
 export function huffmanEncode(text: Uint8Array): Buffer {
