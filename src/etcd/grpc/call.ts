@@ -19,7 +19,7 @@ export interface CallMethod {
 /** The connection side of a call (connection.ts). */
 export interface CallSink {
   /** Response headers (once, before the first message), then DATA as windows allow. */
-  sendMessage(streamId: number, framed: Buffer): void;
+  sendMessage(streamId: number, prefix: Buffer, body: Buffer): void;
   /** The status trailers, after every queued message; the stream ends with them. */
   sendStatus(streamId: number, code: Status, message: string): void;
   /** Bytes of this stream's messages not yet handed to the socket. */
@@ -66,11 +66,11 @@ export class ServerCall<Req = unknown, Res = unknown> extends EventEmitter {
   write(message: Res): boolean {
     if (this.finished) return false;
     const body = (this.method.responseSerialize as (v: Res) => Buffer)(message);
-    const framed = Buffer.allocUnsafe(MESSAGE_HEADER + body.length);
-    framed[0] = 0;
-    framed.writeUInt32BE(body.length, 1);
-    body.copy(framed, MESSAGE_HEADER);
-    this.sink.sendMessage(this.streamId, framed);
+    // The prefix goes out as its own piece: a range answer can be megabytes, not worth a copy.
+    const prefix = Buffer.allocUnsafe(MESSAGE_HEADER);
+    prefix[0] = 0;
+    prefix.writeUInt32BE(body.length, 1);
+    this.sink.sendMessage(this.streamId, prefix, body);
     if (this.sink.queuedBytes(this.streamId) <= HIGH_WATER) return true;
     this.#needDrain = true;
     return false;

@@ -128,12 +128,13 @@ export class H2Connection implements CallSink {
 
   // ---- CallSink ----
 
-  sendMessage(streamId: number, framed: Buffer): void {
+  sendMessage(streamId: number, prefix: Buffer, body: Buffer): void {
     const s = this.#streams.get(streamId);
     if (!s || s.trailers || this.#closed) return;
     this.#sendHeaders(s);
-    s.queue.push(framed);
-    s.queued += framed.length;
+    s.queue.push(prefix);
+    if (body.length > 0) s.queue.push(body);
+    s.queued += prefix.length + body.length;
     this.#pump(s);
   }
 
@@ -190,7 +191,8 @@ export class H2Connection implements CallSink {
     } catch (err) {
       if (err instanceof H2Error) this.#goAway(err.code, err.message);
       else if (err instanceof HpackError) this.#goAway(ErrorCode.COMPRESSION_ERROR, err.message);
-      else throw err;
+      // A handler that throws ends its client's connection, never the server.
+      else this.#goAway(ErrorCode.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -414,18 +416,23 @@ export class H2Connection implements CallSink {
         this.#blocked.add(s);
         return;
       }
-      const head = s.queue[0];
-      if (!head) break;
-      const n = Math.min(head.length - s.queueOffset, s.sendWindow, this.#sendWindow, this.#peerMaxFrame);
+      // One DATA frame may span queued pieces (a message's prefix and body, or several messages).
+      const n = Math.min(s.queued, s.sendWindow, this.#sendWindow, this.#peerMaxFrame);
       this.#write(frameHeader(n, FrameType.DATA, 0, s.id));
-      this.#write(head.subarray(s.queueOffset, s.queueOffset + n));
       s.sendWindow -= n;
       this.#sendWindow -= n;
       s.queued -= n;
-      s.queueOffset += n;
-      if (s.queueOffset === head.length) {
-        s.queue.shift();
-        s.queueOffset = 0;
+      for (let left = n; left > 0; ) {
+        const head = s.queue[0];
+        if (!head) break;
+        const take = Math.min(left, head.length - s.queueOffset);
+        this.#write(head.subarray(s.queueOffset, s.queueOffset + take));
+        left -= take;
+        s.queueOffset += take;
+        if (s.queueOffset === head.length) {
+          s.queue.shift();
+          s.queueOffset = 0;
+        }
       }
     }
     this.#blocked.delete(s);

@@ -19,8 +19,9 @@ interface Answer {
   body: Buffer;
 }
 
-function session(t: TestContext, endpoint: string, settings: { initialWindowSize?: number } = {}): ClientHttp2Session {
-  const s = connectHttp2(`http://${endpoint}`, { settings });
+function session(t: TestContext, endpoint: string, settings: { initialWindowSize?: number } = {}, padded = false): ClientHttp2Session {
+  // maxSendHeaderBlockLength: node's own 64 000-byte bound would stop a block before the server sees it.
+  const s = connectHttp2(`http://${endpoint}`, { settings, maxSendHeaderBlockLength: 256 * 1024, ...(padded ? { paddingStrategy: constants.PADDING_STRATEGY_MAX } : {}) });
   s.on('error', () => undefined);
   t.after(() => s.destroy());
   return s;
@@ -95,6 +96,19 @@ describe('etcd face HTTP/2', { timeout: 120_000 }, () => {
     const ok = await request(s, { ':path': '/etcdserverpb.KV/Put' }, framed(KV.Put!.requestSerialize({ key: Buffer.from('k'), value: Buffer.from('v') })));
     assert.equal(ok.trailers['grpc-status'], '0');
     assert.equal(Buffer.from((await f.backend.get('k')).kv?.value ?? []).toString(), 'v');
+  });
+
+  it('reads padded frames and header blocks continued over CONTINUATION frames', { timeout: 30_000 }, async (t) => {
+    const f = await startFace(t);
+    const s = session(t, f.tcpEndpoint, {}, true);
+    // 40 KiB of headers do not fit one 16 KiB frame: HEADERS + CONTINUATION.
+    const answer = await request(s, { ':path': '/etcdserverpb.KV/Put', 'x-pad': 'p'.repeat(40_000) }, framed(KV.Put!.requestSerialize({ key: Buffer.from('padded'), value: Buffer.from('yes') })));
+    assert.equal(answer.trailers['grpc-status'], '0');
+    assert.equal(Buffer.from((await f.backend.get('padded')).kv?.value ?? []).toString(), 'yes');
+    // A header block over the 64 KiB bound (100 000 six-bit Huffman codes: 75 KB) ends the connection.
+    const goaway = once(s, 'goaway');
+    await request(s, { ':path': '/etcdserverpb.KV/Put', 'x-pad': 'p'.repeat(100_000) }, framed(Buffer.alloc(0))).catch(() => undefined);
+    assert.equal((await goaway)[0], constants.NGHTTP2_PROTOCOL_ERROR);
   });
 
   it('ends a connection that does not start with the HTTP/2 preface with GOAWAY PROTOCOL_ERROR', { timeout: 30_000 }, async (t) => {
