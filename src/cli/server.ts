@@ -16,7 +16,8 @@ export function registerServer(program: Command, entry: CliEntry): void {
       // Re-run this command inside rootlesskit with the full CLI; the child sees the private
       // marker and serves. The launcher runs the rootless checks itself.
       const { runRootlessLauncher } = await import('../rootless/launcher.js');
-      process.exitCode = await runRootlessLauncher(config, { command: [process.execPath, ...process.execArgv, entry.fullCli, ...entry.argv], env: process.env });
+      const program = [process.execPath, entry.fullCli];
+      process.exitCode = await runRootlessLauncher(config, { command: [process.execPath, ...process.execArgv, entry.fullCli, ...entry.argv], program, env: process.env });
       return;
     }
     // Inside rootlesskit's namespaces nothing needs checking: the launcher did, this start or

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 // Module by module, not the rootlesskit barrel: the API client (node:http) and the resident
 // start are loaded only when needed, which saves the launcher's every start their module load.
 import { rootlessKitArgv, type RootlessKitSettings } from '../../rootlesskit/settings.js';
@@ -43,6 +43,12 @@ export const HANDOFF_FD = 3;
 export interface LaunchOptions {
   /** The command line to re-run inside (node, the CLI script, the original arguments). */
   readonly command: readonly string[];
+  /**
+   * The files `command` runs (node and the CLI script), which the launch cache fingerprints. Not
+   * the arguments: they are in the cache key already, and a path among them (say --data-dir)
+   * names something the server changes at every run, which must not cost the next start the cache.
+   */
+  readonly program: readonly string[];
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -132,7 +138,7 @@ export async function planRootless(config: Config, options: LaunchOptions, extra
             ...config.configFiles,
             GETSUBIDS,
             ...(kitBinary ? [kitBinary] : []),
-            ...options.command.filter((word) => isAbsolute(word)),
+            ...options.program,
             ...(process.argv[1] ? [process.argv[1]] : []),
           ],
           values: [...probed.values, '/proc/sys/net/ipv4/ip_unprivileged_port_start', ...cgroupValues(cgroups)],

@@ -38,8 +38,8 @@ describe('the rootless launch cache', { timeout: 600_000 }, () => {
     const args = ['server', '--rootless', '--disable-agent', '--https-listen-port', String(port)];
     const cache = join(user.home, '.cache/k3s/rootless-launch');
 
-    const start = async (env: readonly string[] = []): Promise<Tracked> => {
-      const server = spawnTracked(t, 'runuser', k3sAsUser(user, args, ['K3S_LOG_LEVEL=info', ...env]));
+    const start = async (env: readonly string[] = [], extraArgs: readonly string[] = []): Promise<Tracked> => {
+      const server = spawnTracked(t, 'runuser', k3sAsUser(user, [...args, ...extraArgs], ['K3S_LOG_LEVEL=info', ...env]));
       await waitFor('k3s is up', () => server.output().includes('k3s is up'), 90_000).catch((err: Error) => {
         throw new Error(`${err.message}\n${server.output()}`);
       });
@@ -84,6 +84,16 @@ describe('the rootless launch cache', { timeout: 600_000 }, () => {
     assert.ok(server.output().includes(CACHE_LINE), server.output());
     await stop(server);
     assert.equal(readdirSync(cache).filter((n) => n.endsWith('.sh')).length, 2, 'one entry per command line and settings');
+
+    // A data dir named on the command line: the server changes it at every run (rootlesskit's
+    // state dir comes and goes in it), which must not cost the next start the cache.
+    const dataDir = ['--data-dir', join(user.home, 'second-instance')];
+    server = await start([], dataDir);
+    assert.ok(server.output().includes(LAUNCHER_LINE), server.output());
+    await stop(server);
+    server = await start([], dataDir);
+    assert.ok(server.output().includes(CACHE_LINE), `${JSON.stringify(changedInputs(server.output()))}\n${server.output()}`);
+    await stop(server);
 
     // A config file appears: the launcher runs (the entry's fingerprint covers the config path).
     withConfig(user, 'node-label:\n  - launch=cache\n');
