@@ -22,6 +22,14 @@ if (files.length === 0) {
   console.error(`no test files found for tiers ${tiers.join(', ')}${only ? ` matching "${only}"` : ''}`);
   process.exit(1);
 }
+// As root, have `ip netns` turn /run/netns into its own shared mount before any test starts a
+// containerd: on a fresh machine the first `ip netns add` (a test's node namespace) bind-mounts
+// /run/netns over itself, and a pod network namespace containerd had mounted there before is
+// hidden under that bind: nothing can remove it any more (umount: EINVAL, unlink: EBUSY).
+if (process.getuid?.() === 0) {
+  const probe = `k3s-tests-${process.pid}`;
+  if (spawnSync('ip', ['netns', 'add', probe]).status === 0) spawnSync('ip', ['netns', 'delete', probe]);
+}
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,

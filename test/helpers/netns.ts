@@ -81,6 +81,16 @@ export function processAlive(pid: number): boolean {
 
 let sweptDeadRuns = false;
 
+/** The named network namespaces; none on a machine where `ip netns add` has never run (no /run/netns yet). */
+function namespaceNames(): string[] {
+  try {
+    return readdirSync('/run/netns');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 /**
  * Removes the namespaces of test processes that were killed before their clean-up ran (a
  * cancelled run): their name carries the creating process's PID, and that process is gone.
@@ -88,7 +98,7 @@ let sweptDeadRuns = false;
 async function removeNamespacesOfDeadTests(): Promise<void> {
   if (sweptDeadRuns) return;
   sweptDeadRuns = true;
-  for (const name of readdirSync('/run/netns')) {
+  for (const name of namespaceNames()) {
     const m = /^k3st-[a-z0-9]*-([0-9a-z]+)-[0-9a-z]+$/.exec(name);
     if (!m || processAlive(parseInt(m[1]!, 36))) continue;
     for (const pid of (await run('ip', ['netns', 'pids', name])).stdout.split(/\s+/).filter(Boolean)) {
