@@ -14,6 +14,7 @@ import {
   badRequest,
   tooLarge,
   conflict,
+  forbidden,
   groupResource,
   invalid,
   notFound,
@@ -70,6 +71,9 @@ export interface DeleteResult {
 }
 
 const MAX_RETRIES = 8;
+
+/** Namespaces the cluster itself relies on: never deleted (upstream's NamespaceLifecycle immortal set). */
+const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
 
 /** Kinds whose status is set by the server on create (upstream's PrepareForCreate). */
 function initialStatus(info: ResourceInfo, object: KubeObject): unknown {
@@ -489,6 +493,8 @@ export class Registry {
   // ---- delete ---------------------------------------------------------------------------------
 
   async delete(info: ResourceInfo, namespace: string, name: string, options: DeleteOptions & { orphanDependents?: boolean }, ctx: Pick<WriteContext, 'dryRun' | 'user'>): Promise<DeleteResult> {
+    // Refused before the object is read, as upstream's admission does (also for a dry run).
+    if (info.group === '' && info.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(name)) throw forbidden(groupResource(info), name, 'this namespace may not be deleted');
     const key = objectKey(info, namespace, name);
     for (let attempt = 0; ; attempt++) {
       const { kv } = await this.#backend.get(key);

@@ -91,5 +91,5 @@ test('random and mutated requests never get a 5xx and the server keeps serving',
   }
   assert.deepEqual(failures, [], `seed ${seed}`);
   const alive = await h.request('GET', '/api/v1/namespaces/default');
-  assert.equal(alive.status, 200);
+  assert.equal(alive.status, 200, `seed ${seed}: ${alive.text}`);
 });

@@ -80,3 +80,20 @@ test('kubectl get --watch prints changes as they happen', async (t) => {
   assert.match(lines[0]!, /^NAME\s+DATA\s+AGE$/);
   assert.equal(lines.filter((l) => l.startsWith('demo ')).length, 3, out.stdout);
 });
+
+test('the namespaces the cluster relies on cannot be deleted: 403 with upstream wording, even as a dry run', async (t) => {
+  const h = await startHarness(t);
+  for (const name of ['default', 'kube-system', 'kube-public']) {
+    for (const extra of [[], ['--dry-run=server']]) {
+      const del = await kubectl(h.kube, ['delete', 'namespace', name, ...extra]);
+      assert.equal(del.code, 1, del.stdout);
+      assert.equal(del.stderr.trim(), `Error from server (Forbidden): namespaces "${name}" is forbidden: this namespace may not be deleted`);
+    }
+    const get = await kubectl(h.kube, ['get', 'namespace', name, '-o', 'jsonpath={.status.phase}']);
+    assert.equal(get.stdout, 'Active', get.stderr);
+  }
+  // Any other namespace goes as usual.
+  assert.equal((await kubectl(h.kube, ['create', 'namespace', 'scratch'])).code, 0);
+  const del = await kubectl(h.kube, ['delete', 'namespace', 'scratch', '--wait=false']);
+  assert.equal(del.code, 0, del.stderr);
+});
