@@ -91,7 +91,12 @@ export class Containerd implements Runnable {
     const cri = new CriClient(paths.socket, { timeoutMs: 2000 });
     try {
       for (;;) {
-        if (signal.aborted) throw new Error('aborted while starting containerd');
+        if (signal.aborted) {
+          // Stopped while it starts (k3s server starts it beside the control plane, whose failure
+          // ends start-up): it must not outlive k3s.
+          await terminate(child);
+          throw new Error('aborted while starting containerd');
+        }
         // containerd answers ~60-150 ms after its spawn: a finer poll than 100 ms takes up to
         // ~80 ms off every node start, for a handful of failed connects to a missing socket.
         const gone = await Promise.race([exited, sleep(READY_POLL_MS).then(() => undefined)]);
