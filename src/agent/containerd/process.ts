@@ -92,8 +92,8 @@ export class Containerd implements Runnable {
     try {
       for (;;) {
         if (signal.aborted) {
-          // Stopped while it starts (k3s server starts it beside the control plane, whose failure
-          // ends start-up): it must not outlive k3s.
+          // Stopped while it starts (SIGTERM during the agent's start, or another component's
+          // failure ending start-up): it must not outlive k3s.
           await terminate(child);
           throw new Error('aborted while starting containerd');
         }

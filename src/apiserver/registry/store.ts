@@ -72,7 +72,10 @@ export interface DeleteResult {
 
 const MAX_RETRIES = 8;
 
-/** Namespaces the cluster itself relies on: never deleted (upstream's NamespaceLifecycle immortal set). */
+/**
+ * Namespaces the cluster itself relies on: never deleted (upstream's NamespaceLifecycle immortal
+ * set). Not all of bootstrap's SYSTEM_NAMESPACES: upstream lets kube-node-lease be deleted.
+ */
 const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
 
 /** Kinds whose status is set by the server on create (upstream's PrepareForCreate). */
